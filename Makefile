@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dm-vdisk: the kernel module (through Kbuild) and the vdisk helper.
+#
+#   make                 module and helper
+#   make check           every test (installs what it needs from Debian)
+#   make demo            build, boot a QEMU guest, map a sample VMDK
+#   make install DESTDIR=...
+#
+# KVER/KDIR select the kernel to build for; by default the running kernel,
+# or the newest one under /lib/modules with a build tree.
+
+VERSION := 0.1.0
+
+ifeq ($(origin KVER),undefined)
+  ifneq ($(KDIR),)
+    KVER := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+  else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
+    KVER := $(shell uname -r)
+  else
+    KVER := $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1 | cut -d/ -f4)
+  endif
+endif
+KDIR ?= /lib/modules/$(KVER)/build
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+VD_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVDISK_VERSION='"$(VERSION)"' \
+	-D'__packed=__attribute__((__packed__))' -Idm-vdisk/core -Itools
+
+CORE_SRCS := $(wildcard dm-vdisk/core/*.c)
+CORE_HDRS := $(wildcard dm-vdisk/core/*.h)
+TOOL_SRCS := $(filter-out tools/vdisk.c,$(wildcard tools/*.c))
+TOOL_HDRS := $(wildcard tools/*.h)
+UNIT_TESTS := $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
+
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+
+.PHONY: all module helper static unit check demo install clean deps
+
+all: module helper
+
+module:
+	@test -d "$(KDIR)" || { echo "make: no kernel build tree at '$(KDIR)' (install linux-headers, or set KDIR=)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+helper: tools/vdisk
+static: tools/vdisk-static
+unit: $(UNIT_TESTS)
+
+tools/vdisk: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) $(LDFLAGS) -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS)
+
+tools/vdisk-static: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) -static -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS)
+
+tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) -Itests/unit -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(CORE_SRCS)
+
+deps:
+	tests/install-deps.sh
+
+check:
+	tests/install-deps.sh
+	$(MAKE) all static unit
+	tests/run-tests.sh
+
+demo:
+	tests/install-deps.sh
+	$(MAKE) all static
+	tests/demo.sh
+
+install: all
+	install -D -m 644 dm-vdisk/dm-vdisk.ko $(DESTDIR)/lib/modules/$(KVER)/updates/dm-vdisk.ko
+	install -D -m 755 tools/vdisk $(DESTDIR)$(SBINDIR)/vdisk
+	install -D -m 644 Documentation/vdisk.8 $(DESTDIR)$(MANDIR)/man8/vdisk.8
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+clean:
+	if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -f tools/vdisk tools/vdisk-static $(UNIT_TESTS)
+	rm -rf tests/out

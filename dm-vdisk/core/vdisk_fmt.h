@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Definitions shared by every format decoder of the vdisk core.
+ *
+ * Decoders take buffers and return decoded values; they never do I/O and
+ * never allocate, so the kernel target, the helper, the unit tests and the
+ * fuzzers all run the same code.  Sizes and offsets are in 512-byte sectors
+ * unless a name says bytes.
+ */
+#ifndef VDISK_FMT_H
+#define VDISK_FMT_H
+
+#include "vdisk_compat.h"
+
+#define VDISK_SECTOR_SHIFT	9
+#define VDISK_SECTOR_SIZE	BIT(VDISK_SECTOR_SHIFT)
+
+/* Largest virtual disk accepted: 2^50 sectors (512 PiB) keeps byte sizes in u64. */
+#define VDISK_MAX_SECTORS	BIT_ULL(50)
+
+/* What a virtual sector maps to once its table entry is decoded. */
+enum vdisk_state {
+	VDISK_UNALLOCATED,	/* not in this layer: parent, or zeros */
+	VDISK_ZERO,		/* reads as zeros */
+	VDISK_DATA,		/* stored plainly on the image device */
+	VDISK_CORRUPT,		/* metadata is inconsistent: fail the I/O */
+};
+
+/* True if [start, start + len) lies inside [0, limit), without overflow. */
+static inline bool vdisk_range_ok(u64 start, u64 len, u64 limit)
+{
+	return start <= limit && len <= limit - start;
+}
+
+/* Record why a decoder refused its input; returns @err for tail calls. */
+static inline int vdisk_bad(const char **why, const char *reason, int err)
+{
+	*why = reason;
+	return err;
+}
+
+#endif /* VDISK_FMT_H */

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMDK hosted sparse extent decoding, shared by the kernel target and the
+ * userspace tools.  See Documentation/dm-vdisk.rst for the format notes.
+ */
+#include "vmdk.h"
+
+/*
+ * Validate a VMDK4 header against the size of the device holding it.
+ * Everything the decoder later relies on is checked here, so the lookup
+ * helpers only have to check the table entries themselves.
+ */
+int vmdk4_parse_header(const void *buf, u64 dev_sectors,
+		       struct vmdk_sparse *vs, const char **why)
+{
+	const struct vmdk4_header *h = buf;
+	u64 grain, gtes, span, gd_entries, gd_sectors;
+
+	BUILD_BUG_ON(sizeof(struct vmdk4_header) != 512);
+
+	memset(vs, 0, sizeof(*vs));
+	if (le32_to_cpu(h->magic) != VMDK4_MAGIC)
+		return vdisk_bad(why, "not a hosted sparse VMDK (bad magic)", -EINVAL);
+
+	vs->version = le32_to_cpu(h->version);
+	if (vs->version < 1 || vs->version > 3)
+		return vdisk_bad(why, "unsupported VMDK4 version", -EOPNOTSUPP);
+
+	vs->flags = le32_to_cpu(h->flags);
+	if ((vs->flags & VMDK4_FLAG_NL_DETECT) &&
+	    memcmp(h->nl_check, "\n \r\n", 4) != 0)
+		return vdisk_bad(why, "newline check bytes damaged (ASCII-mode transfer?)",
+			   -EINVAL);
+
+	vs->capacity = le64_to_cpu(h->capacity);
+	vs->dev_sectors = dev_sectors;
+	vs->overhead = le64_to_cpu(h->overhead);
+	vs->compress = le16_to_cpu(h->compress_algorithm);
+
+	vs->desc_sector = le64_to_cpu(h->desc_offset);
+	vs->desc_sectors = le64_to_cpu(h->desc_size);
+	if (vs->desc_sector) {
+		if (!vs->desc_sectors || vs->desc_sectors > VMDK_MAX_DESC_SECTORS)
+			return vdisk_bad(why, "embedded descriptor size out of range",
+				   -EINVAL);
+		if (!vdisk_range_ok(vs->desc_sector, vs->desc_sectors,
+				    dev_sectors))
+			return vdisk_bad(why, "embedded descriptor lies past the end of the file",
+				   -EINVAL);
+	} else {
+		vs->desc_sectors = 0;
+	}
+
+	grain = le64_to_cpu(h->grain_size);
+	if (!is_power_of_2(grain) || grain > (1ULL << VMDK_MAX_GRAIN_SHIFT))
+		return vdisk_bad(why, "grain size is not a power of two up to 1 GiB",
+			   -EINVAL);
+	vs->grain_shift = ilog2(grain);
+
+	gtes = le32_to_cpu(h->num_gtes_per_gt);
+	if (!is_power_of_2(gtes) || gtes > VMDK_MAX_GT_ENTRIES)
+		return vdisk_bad(why, "grain table size is not a power of two up to 4096",
+			   -EINVAL);
+	vs->gt_shift = ilog2(gtes);
+
+	if (le64_to_cpu(h->gd_offset) == VMDK4_GD_AT_END)
+		return vdisk_bad(why, "streamOptimized VMDK is not supported yet",
+			   -EOPNOTSUPP);
+	if (vs->flags & (VMDK4_FLAG_COMPRESS | VMDK4_FLAG_MARKER) ||
+	    vs->compress != VMDK4_COMPRESS_NONE)
+		return vdisk_bad(why, "compressed grains are not supported yet",
+			   -EOPNOTSUPP);
+
+	if (!vs->capacity)
+		return vdisk_bad(why, "zero capacity (descriptor-only extents unsupported)",
+			   -EOPNOTSUPP);
+	if (vs->capacity > VDISK_MAX_SECTORS)
+		return vdisk_bad(why, "capacity is larger than 512 PiB", -EFBIG);
+
+	/* One GD entry per grain table's span; the cap keeps this small. */
+	span = 1ULL << (vs->grain_shift + vs->gt_shift);
+	if (vs->capacity > (VMDK_MAX_GD_BYTES / 4) * span)
+		return vdisk_bad(why, "capacity needs a grain directory over 32 MiB",
+			   -EFBIG);
+	gd_entries = DIV_ROUND_UP(vs->capacity, span);
+	vs->gd_entries = (u32)gd_entries;
+	gd_sectors = DIV_ROUND_UP(gd_entries * 4, VDISK_SECTOR_SIZE);
+
+	vs->gd_sector = le64_to_cpu(h->gd_offset);
+	if (!vs->gd_sector || !vdisk_range_ok(vs->gd_sector, gd_sectors,
+					      dev_sectors))
+		return vdisk_bad(why, "grain directory lies outside the file", -EINVAL);
+
+	if (vs->flags & VMDK4_FLAG_RGD) {
+		vs->rgd_sector = le64_to_cpu(h->rgd_offset);
+		if (!vs->rgd_sector ||
+		    !vdisk_range_ok(vs->rgd_sector, gd_sectors, dev_sectors))
+			return vdisk_bad(why, "redundant grain directory lies outside the file",
+				   -EINVAL);
+	}
+
+	*why = NULL;
+	return 0;
+}
+
+/*
+ * Byte position of entry @gt_idx of the grain table that grain directory
+ * entry @gde points to.  An entry of 0 means the whole table is absent.
+ */
+enum vdisk_state vmdk_gte_pos(const struct vmdk_sparse *vs, u32 gde,
+			      u32 gt_idx, u64 *pos)
+{
+	u64 p;
+
+	if (!gde)
+		return VDISK_UNALLOCATED;
+	p = ((u64)gde << VDISK_SECTOR_SHIFT) + (u64)gt_idx * 4;
+	if (gt_idx >= vmdk_gt_entries(vs) ||
+	    !vdisk_range_ok(p, 4, vs->dev_sectors << VDISK_SECTOR_SHIFT))
+		return VDISK_CORRUPT;
+	*pos = p;
+	return VDISK_DATA;
+}
+
+/*
+ * Decode a grain table entry: 0 is unallocated, 1 reads as zeros when the
+ * zeroed-grain flag is set, anything else is the grain's first sector.  Only
+ * the grain's start is checked here; the caller checks the part it reads.
+ */
+enum vdisk_state vmdk_decode_gte(const struct vmdk_sparse *vs, u32 gte,
+				 u64 *sector)
+{
+	if (!gte)
+		return VDISK_UNALLOCATED;
+	if (gte == VMDK4_GTE_ZEROED && (vs->flags & VMDK4_FLAG_ZERO_GRAIN))
+		return VDISK_ZERO;
+	if (gte >= vs->dev_sectors)
+		return VDISK_CORRUPT;
+	*sector = gte;
+	return VDISK_DATA;
+}

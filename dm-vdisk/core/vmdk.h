@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMDK hosted sparse extents (VMDK4, magic "KDMV"): header, grain directory
+ * and grain table decoding.
+ */
+#ifndef VDISK_VMDK_H
+#define VDISK_VMDK_H
+
+#include "vdisk_fmt.h"
+
+#define VMDK4_MAGIC		0x564d444bU	/* "KDMV" read little-endian */
+
+#define VMDK4_FLAG_NL_DETECT	BIT(0)
+#define VMDK4_FLAG_RGD		BIT(1)
+#define VMDK4_FLAG_ZERO_GRAIN	BIT(2)
+#define VMDK4_FLAG_COMPRESS	BIT(16)
+#define VMDK4_FLAG_MARKER	BIT(17)
+
+#define VMDK4_GD_AT_END		0xffffffffffffffffULL
+#define VMDK4_GTE_ZEROED	1U
+
+#define VMDK4_COMPRESS_NONE	0
+#define VMDK4_COMPRESS_DEFLATE	1
+
+/*
+ * Limits on what an image may claim.  Grains up to 1 GiB and grain tables of
+ * up to 4096 entries cover every writer we know of (VMware and QEMU use 64 KiB
+ * grains and 512 entries); the grain directory cap bounds what the kernel
+ * allocates for it at construction time, like QEMU's 32 MiB L1 cap.
+ */
+#define VMDK_MAX_GRAIN_SHIFT	21		/* 2^21 sectors = 1 GiB */
+#define VMDK_MAX_GT_ENTRIES	4096U
+#define VMDK_MAX_GD_BYTES	(32U << 20)
+#define VMDK_MAX_DESC_SECTORS	2048U		/* 1 MiB of descriptor */
+
+struct vmdk4_header {
+	__le32 magic;
+	__le32 version;
+	__le32 flags;
+	__le64 capacity;
+	__le64 grain_size;
+	__le64 desc_offset;
+	__le64 desc_size;
+	__le32 num_gtes_per_gt;
+	__le64 rgd_offset;
+	__le64 gd_offset;
+	__le64 overhead;
+	u8 unclean_shutdown;
+	u8 nl_check[4];
+	__le16 compress_algorithm;
+	u8 pad[433];
+} __packed;
+
+/* A validated hosted sparse extent, in host byte order. */
+struct vmdk_sparse {
+	u64 capacity;		/* virtual size, sectors */
+	u64 dev_sectors;	/* size of the device holding the extent */
+	u64 gd_sector;		/* grain directory */
+	u64 rgd_sector;		/* redundant grain directory, 0 if none */
+	u64 desc_sector;	/* embedded descriptor, 0 if none */
+	u64 desc_sectors;
+	u64 overhead;		/* sectors of metadata before the first grain */
+	u32 version;
+	u32 flags;
+	u32 grain_shift;	/* log2 of the grain size in sectors */
+	u32 gt_shift;		/* log2 of the entries per grain table */
+	u32 gd_entries;
+	u16 compress;
+};
+
+int vmdk4_parse_header(const void *buf, u64 dev_sectors,
+		       struct vmdk_sparse *vs, const char **why);
+
+static inline u64 vmdk_grain_sectors(const struct vmdk_sparse *vs)
+{
+	return 1ULL << vs->grain_shift;
+}
+
+static inline u32 vmdk_gt_entries(const struct vmdk_sparse *vs)
+{
+	return 1U << vs->gt_shift;
+}
+
+/* Size of the grain directory in bytes (at most VMDK_MAX_GD_BYTES). */
+static inline u32 vmdk_gd_bytes(const struct vmdk_sparse *vs)
+{
+	return vs->gd_entries * 4;
+}
+
+/* Grain directory index of the grain holding virtual sector @vsec. */
+static inline u32 vmdk_gd_index(const struct vmdk_sparse *vs, u64 vsec)
+{
+	return (u32)(vsec >> (vs->grain_shift + vs->gt_shift));
+}
+
+/* Index of that grain inside its grain table. */
+static inline u32 vmdk_gt_index(const struct vmdk_sparse *vs, u64 vsec)
+{
+	return (u32)(vsec >> vs->grain_shift) & (vmdk_gt_entries(vs) - 1);
+}
+
+enum vdisk_state vmdk_gte_pos(const struct vmdk_sparse *vs, u32 gde,
+			      u32 gt_idx, u64 *pos);
+enum vdisk_state vmdk_decode_gte(const struct vmdk_sparse *vs, u32 gte,
+				 u64 *sector);
+
+#endif /* VDISK_VMDK_H */

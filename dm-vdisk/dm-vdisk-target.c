@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-vdisk: read-only device-mapper target exposing the disk inside a
+ * virtual disk image.
+ *
+ * Table: <dev> <format> [<#opt_args> <opt_args>...]
+ *
+ * Reads are mapped through the image's tables, cached with dm-bufio.  .map
+ * never blocks: when the table entry is cached it remaps (data stored
+ * plainly), zero-fills (unallocated or zero) or sends the bio to the parent
+ * layer; otherwise the bio goes to a worker that reads the table blocks the
+ * whole batch needs and then maps it.  See Documentation/dm-vdisk.rst.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/percpu.h>
+
+#include "dm-vdisk.h"
+
+#define VDISK_META_MAX_SHIFT	12	/* 4 KiB table blocks */
+
+static const struct vdisk_format *const vdisk_formats[] = {
+	&vdisk_vmdk_format,
+};
+
+static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)
+{
+	this_cpu_inc(vc->stats->n[stat]);
+}
+
+/*
+ * Read @len bytes at byte @pos of the image device through the bufio cache.
+ * Only for the constructor: it may block.
+ */
+int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
+{
+	unsigned int bsize = 1U << vc->meta_shift;
+
+	if (!vdisk_range_ok(pos, len, (u64)vc->dev_sectors << SECTOR_SHIFT))
+		return -EINVAL;
+
+	while (len) {
+		unsigned int off = pos & (bsize - 1);
+		size_t n = min_t(size_t, len, bsize - off);
+		struct dm_buffer *b;
+		void *data;
+
+		data = dm_bufio_read(vc->bufio, pos >> vc->meta_shift, &b);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+		memcpy(buf, data + off, n);
+		dm_bufio_release(b);
+		buf += n;
+		pos += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Read one table entry of @len bytes at byte @pos.  Entries are naturally
+ * aligned and no larger than a table block, so they never straddle blocks.
+ */
+int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
+		    enum vdisk_wait wait)
+{
+	sector_t block = pos >> vc->meta_shift;
+	struct dm_buffer *b;
+	void *data;
+
+	if (WARN_ON_ONCE((pos & (len - 1)) || len > (1U << vc->meta_shift)))
+		return -EIO;
+
+	data = dm_bufio_get(vc->bufio, block, &b);
+	if (IS_ERR_OR_NULL(data)) {
+		if (wait == VDISK_NOWAIT) {
+			vdisk_count(vc, VDISK_STAT_MISSES);
+			return -EWOULDBLOCK;
+		}
+		if (wait == VDISK_PREFETCH) {
+			dm_bufio_prefetch(vc->bufio, block, 1);
+			return -EWOULDBLOCK;
+		}
+		data = dm_bufio_read(vc->bufio, block, &b);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	} else if (wait == VDISK_NOWAIT) {
+		vdisk_count(vc, VDISK_STAT_HITS);
+	}
+	memcpy(buf, data + (pos & ((1U << vc->meta_shift) - 1)), len);
+	dm_bufio_release(b);
+	return 0;
+}
+
+static void vdisk_defer(struct vdisk_c *vc, struct bio *bio)
+{
+	unsigned long flags;
+	bool first;
+
+	vdisk_count(vc, VDISK_STAT_DEFERRED);
+	spin_lock_irqsave(&vc->lock, flags);
+	first = bio_list_empty(&vc->deferred);
+	bio_list_add(&vc->deferred, bio);
+	spin_unlock_irqrestore(&vc->lock, flags);
+	if (first)
+		queue_work(vc->wq, &vc->work);
+}
+
+/*
+ * Act on a decoded mapping.  Returns DM_MAPIO_REMAPPED when the bio was
+ * pointed at a lower device and should be submitted, DM_MAPIO_SUBMITTED when
+ * it was completed here, DM_MAPIO_KILL when it must fail.
+ */
+static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
+		       const struct vdisk_map *m)
+{
+	switch (m->state) {
+	case VDISK_DATA:
+		if (!vdisk_range_ok(m->sector, bio_sectors(bio), vc->dev_sectors))
+			break;
+		bio_set_dev(bio, vc->dev->bdev);
+		bio->bi_iter.bi_sector = m->sector;
+		return DM_MAPIO_REMAPPED;
+	case VDISK_UNALLOCATED:
+		if (vc->parent) {
+			/* The parent is addressed like this device. */
+			bio_set_dev(bio, vc->parent->bdev);
+			return DM_MAPIO_REMAPPED;
+		}
+		fallthrough;
+	case VDISK_ZERO:
+		zero_fill_bio(bio);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	case VDISK_CORRUPT:
+		break;
+	}
+	vdisk_count(vc, VDISK_STAT_ERRORS);
+	DMERR_LIMIT("%s: corrupt table entry for sector %llu",
+		    dm_device_name(dm_table_get_md(vc->ti->table)),
+		    (unsigned long long)bio->bi_iter.bi_sector);
+	return DM_MAPIO_KILL;
+}
+
+static int vdisk_lookup_bio(struct vdisk_c *vc, struct bio *bio,
+			    enum vdisk_wait wait, struct vdisk_map *m)
+{
+	return vc->fmt->lookup(vc, dm_target_offset(vc->ti, bio->bi_iter.bi_sector),
+			       wait, m);
+}
+
+static void vdisk_work(struct work_struct *ws)
+{
+	struct vdisk_c *vc = container_of(ws, struct vdisk_c, work);
+	struct bio_list bios;
+	struct vdisk_map m;
+	struct bio *bio;
+
+	spin_lock_irq(&vc->lock);
+	bios = vc->deferred;
+	bio_list_init(&vc->deferred);
+	spin_unlock_irq(&vc->lock);
+
+	/* Start reading every table block the batch needs, then wait once. */
+	if (!bio_list_empty(&bios) && bios.head != bios.tail)
+		bio_list_for_each(bio, &bios)
+			vdisk_lookup_bio(vc, bio, VDISK_PREFETCH, &m);
+
+	while ((bio = bio_list_pop(&bios))) {
+		int r = vdisk_lookup_bio(vc, bio, VDISK_WAIT, &m);
+
+		if (r) {
+			vdisk_count(vc, VDISK_STAT_ERRORS);
+			DMERR_LIMIT("%s: cannot read table block for sector %llu: %d",
+				    dm_device_name(dm_table_get_md(vc->ti->table)),
+				    (unsigned long long)bio->bi_iter.bi_sector, r);
+			bio_io_error(bio);
+			continue;
+		}
+		switch (vdisk_apply(vc, bio, &m)) {
+		case DM_MAPIO_REMAPPED:
+			dm_submit_bio_remap(bio, NULL);
+			break;
+		case DM_MAPIO_KILL:
+			bio_io_error(bio);
+			break;
+		}
+	}
+}
+
+static int vdisk_map(struct dm_target *ti, struct bio *bio)
+{
+	struct vdisk_c *vc = ti->private;
+	struct vdisk_map m;
+
+	/* The device is read-only: only reads are ever mapped. */
+	if (bio_op(bio) != REQ_OP_READ)
+		return DM_MAPIO_KILL;
+
+	if (vdisk_lookup_bio(vc, bio, VDISK_NOWAIT, &m)) {
+		vdisk_defer(vc, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	return vdisk_apply(vc, bio, &m);
+}
+
+static void vdisk_dtr(struct dm_target *ti)
+{
+	struct vdisk_c *vc = ti->private;
+
+	if (vc->wq)
+		destroy_workqueue(vc->wq);
+	if (vc->fmt && vc->fmt->dtr)
+		vc->fmt->dtr(vc);
+	if (vc->bufio)
+		dm_bufio_client_destroy(vc->bufio);
+	if (vc->parent)
+		dm_put_device(ti, vc->parent);
+	if (vc->dev)
+		dm_put_device(ti, vc->dev);
+	free_percpu(vc->stats);
+	kfree(vc);
+}
+
+static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
+{
+	static const struct dm_arg _args[] = {
+		{0, 2, "Invalid number of optional arguments"},
+	};
+	struct dm_target *ti = vc->ti;
+	unsigned int argc;
+	const char *opt;
+	int r;
+
+	if (!as->argc)
+		return 0;
+	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	if (r)
+		return r;
+
+	while (argc--) {
+		opt = dm_shift_arg(as);
+		if (!strcasecmp(opt, "parent") && argc) {
+			argc--;
+			r = dm_get_device(ti, dm_shift_arg(as), FMODE_READ,
+					  &vc->parent);
+			if (r) {
+				ti->error = "Parent device lookup failed";
+				return r;
+			}
+			continue;
+		}
+		ti->error = "Unrecognised optional argument";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Largest table block size that divides the device, so none overhangs it. */
+static unsigned int vdisk_meta_shift(struct vdisk_c *vc)
+{
+	unsigned int shift = VDISK_META_MAX_SHIFT;
+	unsigned int min_shift = ilog2(bdev_logical_block_size(vc->dev->bdev));
+	u64 bytes = (u64)vc->dev_sectors << SECTOR_SHIFT;
+
+	while (shift > min_shift && (bytes & ((1ULL << shift) - 1)))
+		shift--;
+	return shift;
+}
+
+static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct vdisk_c *vc;
+	const char *name;
+	unsigned int i;
+	int r;
+
+	if (argc < 2) {
+		ti->error = "Not enough arguments: <dev> <format> [<#opts> <opts>]";
+		return -EINVAL;
+	}
+	if (dm_table_get_mode(ti->table) & FMODE_WRITE) {
+		ti->error = "Device must be created read-only";
+		return -EINVAL;
+	}
+
+	vc = kzalloc(sizeof(*vc), GFP_KERNEL);
+	if (!vc) {
+		ti->error = "Cannot allocate context";
+		return -ENOMEM;
+	}
+	ti->private = vc;
+	vc->ti = ti;
+	spin_lock_init(&vc->lock);
+	bio_list_init(&vc->deferred);
+	INIT_WORK(&vc->work, vdisk_work);
+
+	vc->stats = alloc_percpu(struct vdisk_stats);
+	if (!vc->stats) {
+		ti->error = "Cannot allocate statistics";
+		r = -ENOMEM;
+		goto bad;
+	}
+
+	r = dm_get_device(ti, dm_shift_arg(&as), FMODE_READ, &vc->dev);
+	if (r) {
+		ti->error = "Image device lookup failed";
+		goto bad;
+	}
+	vc->dev_sectors = bdev_nr_sectors(vc->dev->bdev);
+	if (!vc->dev_sectors) {
+		ti->error = "Image device is empty";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	name = dm_shift_arg(&as);
+	for (i = 0; i < ARRAY_SIZE(vdisk_formats); i++)
+		if (!strcmp(name, vdisk_formats[i]->name))
+			break;
+	if (i == ARRAY_SIZE(vdisk_formats)) {
+		ti->error = "Unknown image format";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	r = vdisk_parse_opts(vc, &as);
+	if (r)
+		goto bad;
+
+	vc->meta_shift = vdisk_meta_shift(vc);
+	vc->bufio = dm_bufio_client_create(vc->dev->bdev, 1U << vc->meta_shift,
+					   1, 0, NULL, NULL, 0);
+	if (IS_ERR(vc->bufio)) {
+		ti->error = "Cannot create bufio client";
+		r = PTR_ERR(vc->bufio);
+		vc->bufio = NULL;
+		goto bad;
+	}
+
+	r = vdisk_formats[i]->ctr(vc);
+	vc->fmt = vdisk_formats[i];	/* after ctr: dtr undoes a partial ctr */
+	if (r)
+		goto bad;
+
+	if (ti->len > vc->capacity) {
+		ti->error = "Target is larger than the image's virtual disk";
+		r = -EINVAL;
+		goto bad;
+	}
+	if (vc->parent &&
+	    bdev_nr_sectors(vc->parent->bdev) < ti->begin + ti->len) {
+		ti->error = "Parent device is smaller than the target";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	r = dm_set_target_max_io_len(ti, vc->io_sectors);
+	if (r) {
+		ti->error = "Cannot set grain size as maximum I/O length";
+		goto bad;
+	}
+
+	vc->wq = alloc_workqueue("kvdiskd", WQ_MEM_RECLAIM | WQ_UNBOUND, 1);
+	if (!vc->wq) {
+		ti->error = "Cannot allocate workqueue";
+		r = -ENOMEM;
+		goto bad;
+	}
+
+	ti->num_flush_bios = 0;
+	ti->num_discard_bios = 0;
+	return 0;
+bad:
+	vdisk_dtr(ti);
+	return r;
+}
+
+static void vdisk_status(struct dm_target *ti, status_type_t type,
+			 unsigned int status_flags, char *result,
+			 unsigned int maxlen)
+{
+	struct vdisk_c *vc = ti->private;
+	u64 sum[VDISK_NR_STATS] = {};
+	unsigned int sz = 0, i;
+	int cpu;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		for_each_possible_cpu(cpu)
+			for (i = 0; i < VDISK_NR_STATS; i++)
+				sum[i] += per_cpu_ptr(vc->stats, cpu)->n[i];
+		DMEMIT("%s", vc->fmt->name);
+		for (i = 0; i < VDISK_NR_STATS; i++)
+			DMEMIT(" %llu", sum[i]);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %s", vc->dev->name, vc->fmt->name);
+		if (vc->parent)
+			DMEMIT(" 2 parent %s", vc->parent->name);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",format=%s,parent=%c;", vc->fmt->name,
+		       vc->parent ? 'y' : 'n');
+		break;
+	}
+}
+
+/*
+ * Ioctls on the mapped disk must not reach the image device: its sectors
+ * are not the disk's.  Returning 1 restricts passthrough to CAP_SYS_RAWIO.
+ */
+static int vdisk_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
+{
+	struct vdisk_c *vc = ti->private;
+
+	*bdev = vc->dev->bdev;
+	return 1;
+}
+
+static int vdisk_iterate_devices(struct dm_target *ti,
+				 iterate_devices_callout_fn fn, void *data)
+{
+	struct vdisk_c *vc = ti->private;
+	int r;
+
+	r = fn(ti, vc->dev, 0, vc->dev_sectors, data);
+	if (!r && vc->parent)
+		r = fn(ti, vc->parent, ti->begin, ti->len, data);
+	return r;
+}
+
+static void vdisk_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct vdisk_c *vc = ti->private;
+
+	limits->io_opt = 0;
+	blk_limits_io_opt(limits, (unsigned int)min_t(u64, vc->io_sectors << SECTOR_SHIFT,
+						      SZ_1M));
+}
+
+static struct target_type vdisk_target = {
+	.name		 = "vdisk",
+	.version	 = {1, 0, 0},
+	.module		 = THIS_MODULE,
+	.ctr		 = vdisk_ctr,
+	.dtr		 = vdisk_dtr,
+	.map		 = vdisk_map,
+	.status		 = vdisk_status,
+	.prepare_ioctl	 = vdisk_prepare_ioctl,
+	.iterate_devices = vdisk_iterate_devices,
+	.io_hints	 = vdisk_io_hints,
+};
+
+static int __init dm_vdisk_init(void)
+{
+	int r = dm_register_target(&vdisk_target);
+
+	if (r < 0)
+		DMERR("register failed %d", r);
+	return r;
+}
+
+static void __exit dm_vdisk_exit(void)
+{
+	dm_unregister_target(&vdisk_target);
+}
+
+module_init(dm_vdisk_init);
+module_exit(dm_vdisk_exit);
+
+MODULE_DESCRIPTION(DM_NAME " target for virtual disk images (VMDK, VHDX, QCOW2)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-vdisk: device-mapper target that maps a virtual disk image (VMDK,
+ * VHDX, QCOW2, ...) stored on a block device as the guest's disk.
+ */
+#ifndef DM_VDISK_H
+#define DM_VDISK_H
+
+#include <linux/device-mapper.h>
+#include <linux/dm-bufio.h>
+#include <linux/workqueue.h>
+#include <linux/bio.h>
+
+#include "core/vmdk.h"
+
+#define DM_MSG_PREFIX "vdisk"
+
+struct vdisk_c;
+
+/* How a metadata lookup may wait for the table block it needs. */
+enum vdisk_wait {
+	VDISK_NOWAIT,		/* cached blocks only (.map) */
+	VDISK_PREFETCH,		/* start reading missing blocks, then give up */
+	VDISK_WAIT,		/* read missing blocks (worker) */
+};
+
+/* Where a bio's sectors are: decoded by a format's lookup. */
+struct vdisk_map {
+	enum vdisk_state state;
+	sector_t sector;	/* VDISK_DATA: first sector on the image device */
+};
+
+struct vdisk_format {
+	const char *name;
+	/* Read and validate the image's header and top-level tables. */
+	int (*ctr)(struct vdisk_c *vc);
+	void (*dtr)(struct vdisk_c *vc);
+	/*
+	 * Map virtual sector @vsec.  Returns -EWOULDBLOCK when @wait does not
+	 * allow reading a table block that is not cached.
+	 */
+	int (*lookup)(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
+		      struct vdisk_map *m);
+};
+
+/* Counters in the INFO status, in this order. */
+enum vdisk_stat {
+	VDISK_STAT_HITS,	/* bios mapped in .map from cached tables */
+	VDISK_STAT_MISSES,	/* ... whose table block was not cached */
+	VDISK_STAT_DEFERRED,	/* bios handed to the worker */
+	VDISK_STAT_ERRORS,	/* bios failed: table I/O errors, corrupt entries */
+	VDISK_NR_STATS
+};
+
+struct vdisk_stats {
+	u64 n[VDISK_NR_STATS];
+};
+
+struct vdisk_c {
+	struct dm_target *ti;
+	struct dm_dev *dev;		/* holds the image */
+	struct dm_dev *parent;		/* lower layer, or NULL */
+	const struct vdisk_format *fmt;
+	sector_t dev_sectors;
+
+	struct dm_bufio_client *bufio;	/* table blocks */
+	unsigned int meta_shift;	/* log2 of the bufio block size */
+
+	sector_t capacity;		/* virtual size, set by fmt->ctr */
+	sector_t io_sectors;		/* bios are split at this boundary */
+
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	spinlock_t lock;		/* protects deferred */
+	struct bio_list deferred;
+
+	struct vdisk_stats __percpu *stats;
+
+	union {
+		struct {
+			struct vmdk_sparse vs;
+			__le32 *gd;
+		} vmdk;
+	};
+};
+
+int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len);
+int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
+		    enum vdisk_wait wait);
+
+extern const struct vdisk_format vdisk_vmdk_format;
+
+#endif /* DM_VDISK_H */

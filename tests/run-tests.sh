@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run every test suite, print each one's TAP, then "N passed, M failed".
+# A suite that dies or whose plan does not match its results counts as one
+# more failure, so a crash can never look like a pass.
+set -u
+cd "$(dirname "$0")/.."
+OUT=tests/out
+mkdir -p "$OUT"
+pass=0
+fail=0
+
+suite()
+{
+	local name=$1 log=$OUT/$1.tap status p f plan
+	shift
+	echo "# suite: $name"
+	"$@" >"$log" 2>&1
+	status=$?
+	cat "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name: exited with status $status"
+		f=$((f + 1))
+	elif [ "${plan:-x}" != $((p + f)) ]; then
+		echo "not ok - $name: planned ${plan:-nothing}, ran $((p + f))"
+		f=$((f + 1))
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+}
+
+for t in tests/unit/test_*; do
+	case $t in *.c|*.h) continue ;; esac
+	[ -x "$t" ] && suite "unit-$(basename "$t")" "$t"
+done
+suite guest tests/selftests.sh
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

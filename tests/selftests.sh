@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Guest selftests: make the images on the host, boot Debian's kernel in QEMU
+# with the module and the helper, run tests/selftests/run there (TAP).
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${OUT:-tests/out/guest}
+rm -rf "$OUT"
+mkdir -p "$OUT/data"
+
+export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static
+tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
+python3 tests/lib/mkimages.py "$OUT/data/images"
+cp tests/selftests/run tests/selftests/*.sh "$OUT/data/"
+tests/vm/run-guest.sh --timeout "${GUEST_TIMEOUT:-1500}" \
+	"$OUT/initramfs.cpio.gz" "$OUT/data" "$OUT/run"

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest selftests: VMDK images made on the host by qemu-img, each compared
+# with qemu-img convert's output; damaged images refused or failing with EIO.
+
+vmdk_case_map()
+{
+	name=t-$1 file=$IMAGES/$2 bytes=$3 want=$4
+	map_image "$name" "$file" || { check_clean "$name"; return; }
+	dev=/dev/mapper/$name
+	ktap_result "$([ "$(blockdev --getsize64 "$dev")" = "$bytes" ]; echo $?)" \
+		"$name: size is $bytes"
+	got=$(md5_dev "$dev")
+	ktap_result "$([ "$got" = "$want" ]; echo $?)" "$name: content matches qemu-img ($want)"
+	[ "$got" = "$want" ] || ktap_diag "got $got"
+	ktap_result "$([ "$(vdisk_status "$name" 8)" = 0 ]; echo $?)" "$name: no errors in status"
+	unmap_image "$name"
+}
+
+vmdk_case_win()
+{
+	name=t-$1 file=$IMAGES/$2 bytes=$3
+	shift 3
+	map_image "$name" "$file" || { check_clean "$name"; return; }
+	dev=/dev/mapper/$name
+	ktap_result "$([ "$(blockdev --getsize64 "$dev")" = "$bytes" ]; echo $?)" \
+		"$name: size is $bytes"
+	for w in "$@"; do
+		off=${w%%:*} rest=${w#*:}
+		len=${rest%%:*} want=${rest#*:}
+		got=$(md5_range "$dev" "$off" "$len" 65536)
+		ktap_result "$([ "$got" = "$want" ]; echo $?)" "$name: window $off+$len matches qemu-img"
+	done
+	unmap_image "$name"
+}
+
+vmdk_case_eio()
+{
+	name=t-$1 file=$IMAGES/$2 good=$3 bad=$4 len=$5
+	map_image "$name" "$file" || { check_clean "$name"; return; }
+	dev=/dev/mapper/$name
+	dd if="$dev" of=/dev/null bs="$len" skip=$((good / len)) count=1 iflag=direct 2>/dev/null
+	ktap_result $? "$name: intact part reads"
+	if dd if="$dev" of=/dev/null bs="$len" skip=$((bad / len)) count=1 iflag=direct 2>/tmp/err; then
+		ktap_fail "$name: damaged part fails with EIO"
+	else
+		ktap_result "$(grep -Eq 'I/O error|Input/output error' /tmp/err; echo $?)" \
+			"$name: damaged part fails with EIO"
+	fi
+	ktap_result "$([ "$(vdisk_status "$name" 8)" -gt 0 ]; echo $?)" "$name: errors counted in status"
+	unmap_image "$name"
+}
+
+# Table from "vdisk table" on a loop device, loaded with plain dmsetup.
+vmdk_dmsetup()
+{
+	file=$IMAGES/$1 want=$2
+	loop=$(losetup -f)
+	losetup -r "$loop" "$file" || { ktap_fail "dmsetup: losetup"; return; }
+	table=$($VDISK table "$loop")
+	ktap_result $? "dmsetup: vdisk table $loop: $table"
+	if dmsetup create t-rw --table "$table" 2>/dev/null; then
+		ktap_fail "dmsetup: writable table refused"
+		dmsetup remove t-rw
+	else
+		ktap_ok "dmsetup: writable table refused"
+	fi
+	dmsetup create --readonly t-tbl --table "$table"
+	ktap_result $? "dmsetup: create --readonly"
+	[ -b /dev/mapper/t-tbl ] || dmsetup mknodes t-tbl
+	ktap_result "$([ "$(md5_dev /dev/mapper/t-tbl)" = "$want" ]; echo $?)" \
+		"dmsetup: content matches qemu-img"
+	# The kernel refuses writes to a read-only disk (EPERM from write(2)).
+	if dd if=/dev/zero of=/dev/mapper/t-tbl bs=4096 count=1 conv=notrunc 2>/tmp/err; then
+		ktap_fail "dmsetup: writes refused"
+	else
+		ktap_result "$(grep -Eq 'Operation not permitted|Read-only' /tmp/err; echo $?)" \
+			"dmsetup: writes refused: $(head -n 1 /tmp/err)"
+	fi
+	ktap_result "$([ "$(blockdev --getro /dev/mapper/t-tbl)" = 1 ]; echo $?)" \
+		"dmsetup: device is read-only"
+	ktap_result "$(dmsetup table t-tbl | grep -q " vdisk $(echo "$table" | cut -d' ' -f4-)\$"; echo $?)" \
+		"dmsetup: table status line round-trips"
+	dmsetup remove t-tbl
+	ktap_result $? "dmsetup: remove"
+	losetup -d "$loop"
+	check_clean "dmsetup"
+}
+
+vmdk_cli()
+{
+	first=$(awk '$1 == "map" { print $3; exit }' "$IMAGES/cases.txt")
+	$VDISK table "$IMAGES/$first" >/dev/null 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -q 'not a block device' /tmp/err; echo $?)" \
+		"cli: vdisk table refuses a regular file"
+	map_image t-dup "$IMAGES/$first" || return
+	$VDISK create t-dup "$IMAGES/$first" >/dev/null 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -q 't-dup: .*already exists' /tmp/err; echo $?)" \
+		"cli: a second device of the same name is refused"
+	ktap_result "$([ "$(leftovers | wc -l)" = 2 ]; echo $?)" \
+		"cli: the refused duplicate attached nothing"
+	dd if=/dev/mapper/t-dup of=/dev/null bs=64k count=16 2>/dev/null
+	ktap_result $? "cli: first device survives the refused duplicate"
+	dmsetup create --readonly t-foreign --table "0 8 zero"
+	$VDISK remove t-foreign 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -q 'not created by vdisk' /tmp/err; echo $?)" \
+		"cli: vdisk remove leaves devices it did not create"
+	dmsetup remove t-foreign
+	# The module must stay while a device uses it.
+	if rmmod dm_vdisk 2>/dev/null; then
+		ktap_fail "cli: module unload refused while mapped"
+	else
+		ktap_ok "cli: module unload refused while mapped"
+	fi
+	unmap_image t-dup
+	rmmod dm_vdisk
+	ktap_result $? "cli: module unloads once nothing is mapped"
+}
+
+vmdk_tests()
+{
+	# fd 3: the tools inside the loop must not eat the case list.
+	while read -r kind name file rest <&3; do
+		case $kind in
+		map) vmdk_case_map "$name" "$file" $rest ;;
+		win) vmdk_case_win "$name" "$file" $rest ;;
+		eio) vmdk_case_eio "$name" "$file" $rest ;;
+		refuse) expect_refusal "t-$name" "$IMAGES/$file" "$rest" ;;
+		esac
+	done 3<"$IMAGES/cases.txt"
+	set -- $(awk '$1 == "map" { print $3, $5; exit }' "$IMAGES/cases.txt")
+	vmdk_dmsetup "$1" "$2"
+	vmdk_cli
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device-mapper through its ioctls: no libdevmapper, so the helper works
+ * statically linked in an initramfs and without udev.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/dm-ioctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "util.h"
+
+#define DM_CONTROL	"/dev/mapper/control"
+#define DM_BUF_SIZE	(16 * 1024)
+
+static int control_fd = -1;
+
+static int make_control_node(void)
+{
+	unsigned int maj, min;
+	FILE *f;
+	int n;
+
+	f = fopen("/sys/class/misc/device-mapper/dev", "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%u:%u", &maj, &min);
+	fclose(f);
+	if (n != 2)
+		return -1;
+	mkdir("/dev/mapper", 0755);
+	if (mknod(DM_CONTROL, S_IFCHR | 0600, makedev(maj, min)) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int dm_open_control(void)
+{
+	if (control_fd >= 0)
+		return control_fd;
+	control_fd = open(DM_CONTROL, O_RDWR | O_CLOEXEC);
+	if (control_fd < 0) {
+		/* dm-mod may not be loaded, or no udev made the node. */
+		run_quiet("modprobe", "dm-mod", NULL);
+		if (make_control_node() == 0)
+			control_fd = open(DM_CONTROL, O_RDWR | O_CLOEXEC);
+	}
+	if (control_fd < 0)
+		return err_at(DM_CONTROL, "%s (is device-mapper available?)",
+			      strerror(errno));
+	return control_fd;
+}
+
+static struct dm_ioctl *dm_buf(const char *name, size_t size)
+{
+	struct dm_ioctl *io = xcalloc(1, size);
+
+	io->version[0] = DM_VERSION_MAJOR;
+	io->version[1] = 0;
+	io->version[2] = 0;
+	io->data_size = (uint32_t)size;
+	io->data_start = sizeof(*io);
+	if (name)
+		snprintf(io->name, sizeof(io->name), "%s", name);
+	return io;
+}
+
+/* Issue @cmd, growing the buffer while the kernel says it is too small. */
+static int dm_call(unsigned long cmd, struct dm_ioctl **iop)
+{
+	int fd = dm_open_control();
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		struct dm_ioctl *io = *iop, *bigger;
+
+		if (ioctl(fd, cmd, io) < 0)
+			return -1;
+		if (!(io->flags & DM_BUFFER_FULL_FLAG))
+			return 0;
+		if (io->data_size > 16U << 20) {
+			errno = E2BIG;
+			return -1;
+		}
+		bigger = xcalloc(1, io->data_size * 2);
+		memcpy(bigger, io, sizeof(*io));
+		bigger->data_size = io->data_size * 2;
+		bigger->flags &= ~DM_BUFFER_FULL_FLAG;
+		free(io);
+		*iop = bigger;
+	}
+}
+
+int dm_target_present(const char *type)
+{
+	struct dm_ioctl *io = dm_buf(NULL, DM_BUF_SIZE);
+	struct dm_target_versions *v;
+	int found = 0;
+
+	if (dm_call(DM_LIST_VERSIONS, &io) == 0) {
+		v = (void *)((char *)io + io->data_start);
+		for (;;) {
+			if (!strcmp(v->name, type)) {
+				found = 1;
+				break;
+			}
+			if (!v->next)
+				break;
+			v = (void *)((char *)v + v->next);
+		}
+	}
+	free(io);
+	return found;
+}
+
+int dm_info(const char *name, struct dm_info *info)
+{
+	struct dm_ioctl *io = dm_buf(name, sizeof(struct dm_ioctl));
+	int r = 0;
+
+	memset(info, 0, sizeof(*info));
+	if (dm_call(DM_DEV_STATUS, &io) == 0) {
+		info->exists = true;
+		info->dev = (dev_t)io->dev;
+		info->open_count = io->open_count;
+		snprintf(info->uuid, sizeof(info->uuid), "%s", io->uuid);
+	} else if (errno != ENXIO) {
+		r = err_at(name, "cannot query device-mapper: %s", strerror(errno));
+	}
+	free(io);
+	return r;
+}
+
+static int dm_load(const char *name, const struct dm_seg *segs,
+		   unsigned int nsegs)
+{
+	size_t size = sizeof(struct dm_ioctl), off;
+	struct dm_ioctl *io;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < nsegs; i++)
+		size += sizeof(struct dm_target_spec) +
+			((strlen(segs[i].params) + 1 + 7) & ~(size_t)7);
+	io = dm_buf(name, size);
+	io->flags = DM_READONLY_FLAG;
+	io->target_count = nsegs;
+	off = sizeof(*io);
+	for (i = 0; i < nsegs; i++) {
+		struct dm_target_spec *t = (void *)((char *)io + off);
+		size_t plen = (strlen(segs[i].params) + 1 + 7) & ~(size_t)7;
+
+		t->sector_start = segs[i].start;
+		t->length = segs[i].len;
+		snprintf(t->target_type, sizeof(t->target_type), "%s", segs[i].type);
+		strcpy((char *)(t + 1), segs[i].params);
+		t->next = (uint32_t)(sizeof(*t) + plen);
+		off += t->next;
+	}
+	r = dm_call(DM_TABLE_LOAD, &io);
+	free(io);
+	return r;
+}
+
+int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
+	      unsigned int nsegs, dev_t *dev)
+{
+	struct dm_ioctl *io = dm_buf(name, sizeof(struct dm_ioctl));
+	int saved;
+
+	snprintf(io->uuid, sizeof(io->uuid), "%s", uuid);
+	if (dm_call(DM_DEV_CREATE, &io)) {
+		saved = errno;
+		free(io);
+		if (saved == EBUSY)
+			return err_at(name, "a device-mapper device of that name or uuid already exists");
+		return err_at(name, "cannot create device-mapper device: %s",
+			      strerror(saved));
+	}
+	*dev = (dev_t)io->dev;
+	free(io);
+
+	if (dm_load(name, segs, nsegs)) {
+		saved = errno;
+		dm_remove(name);
+		return err_at(name, "device-mapper refused the table: %s (see dmesg)",
+			      strerror(saved));
+	}
+
+	io = dm_buf(name, sizeof(struct dm_ioctl));
+	if (dm_call(DM_DEV_SUSPEND, &io)) {	/* no SUSPEND flag: resume */
+		saved = errno;
+		free(io);
+		dm_remove(name);
+		return err_at(name, "cannot activate device: %s", strerror(saved));
+	}
+	free(io);
+	return 0;
+}
+
+int dm_remove(const char *name)
+{
+	struct dm_ioctl *io;
+	int tries, r = -1;
+
+	/* Something (udev's blkid, a reader) may hold it for a moment. */
+	for (tries = 0; tries < 50; tries++) {
+		io = dm_buf(name, sizeof(struct dm_ioctl));
+		r = dm_call(DM_DEV_REMOVE, &io);
+		free(io);
+		if (r == 0 || errno != EBUSY)
+			break;
+		usleep(100000);
+	}
+	return r;
+}
+
+int dm_deps(const char *name, dev_t *deps, int max)
+{
+	struct dm_ioctl *io = dm_buf(name, DM_BUF_SIZE);
+	struct dm_target_deps *d;
+	int i, n = -1;
+
+	if (dm_call(DM_TABLE_DEPS, &io) == 0) {
+		d = (void *)((char *)io + io->data_start);
+		n = (int)d->count < max ? (int)d->count : max;
+		for (i = 0; i < n; i++)
+			deps[i] = (dev_t)d->dev[i];
+	}
+	free(io);
+	return n;
+}
+
+int dm_name_of(dev_t dev, char *name, size_t len, char *uuid, size_t ulen)
+{
+	struct dm_ioctl *io = dm_buf(NULL, sizeof(struct dm_ioctl));
+	int r = -1;
+
+	io->dev = dev;
+	if (dm_call(DM_DEV_STATUS, &io) == 0) {
+		snprintf(name, len, "%s", io->name);
+		snprintf(uuid, ulen, "%s", io->uuid);
+		r = 0;
+	}
+	free(io);
+	return r;
+}
+
+static bool node_is(const char *path, dev_t dev)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev;
+}
+
+int dm_make_node(const char *name, dev_t dev)
+{
+	char path[PATH_MAX];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i;
+
+	snprintf(path, sizeof(path), "/dev/mapper/%s", name);
+	/* Where udev runs it makes the node; give it a moment. */
+	if (access("/run/udev/control", F_OK) == 0)
+		for (i = 0; i < 250 && !node_is(path, dev); i++)
+			nanosleep(&ts, NULL);
+	if (node_is(path, dev))
+		return 0;
+	unlink(path);
+	if (mknod(path, S_IFBLK | 0600, dev))
+		return err_at(path, "cannot create device node: %s", strerror(errno));
+	return 0;
+}
+
+void dm_remove_node(const char *name, dev_t dev)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/dev/mapper/%s", name);
+	/* Only our own node: udev removes its symlinks itself. */
+	if (lstat(path, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev)
+		unlink(path);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VDISK_IMAGE_H
+#define VDISK_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+struct vd_image;
+
+/* Problems "check" found; printed as they are found. */
+struct vd_check {
+	const char *path;
+	uint64_t errors;
+	uint64_t warnings;
+	uint64_t allocated;	/* data grains/clusters/blocks */
+	uint64_t zero;		/* ... that read as zeros */
+	uint64_t total;		/* ... in all */
+};
+
+struct vd_format {
+	const char *name;	/* format keyword of the kernel table */
+	bool (*probe)(const uint8_t *buf, size_t len);
+	int (*open)(struct vd_image *im);
+	void (*info)(struct vd_image *im, struct kv_out *o);
+	void (*check)(struct vd_image *im, struct vd_check *c);
+	void (*close)(struct vd_image *im);
+};
+
+struct vd_image {
+	const char *path;
+	int fd;
+	uint64_t size;		/* bytes in the file or device */
+	uint64_t sectors;	/* whole sectors, as a loop device sees it */
+	bool is_blk;
+	dev_t rdev;
+	const struct vd_format *fmt;
+	uint64_t capacity;	/* virtual sectors */
+	void *priv;
+};
+
+int image_open(struct vd_image *im, const char *path);
+void image_close(struct vd_image *im);
+int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
+	       const char *what);
+
+void check_error(struct vd_check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void check_warn(struct vd_check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Metadata and data ranges of an image, to find any two that overlap. */
+struct vd_range {
+	uint64_t start, len;	/* sectors */
+	const char *what;
+	uint64_t index;
+};
+
+struct vd_ranges {
+	struct vd_range *r;
+	size_t n, max;
+};
+
+void ranges_add(struct vd_ranges *rs, uint64_t start, uint64_t len,
+		const char *what, uint64_t index);
+void ranges_check(struct vd_ranges *rs, struct vd_check *c);
+void ranges_free(struct vd_ranges *rs);
+
+extern const struct vd_format vd_vmdk_format;
+
+#endif

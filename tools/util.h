@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VDISK_UTIL_H
+#define VDISK_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+extern int verbose;
+
+/* One line on stderr: "vdisk: <what>: <message>".  Returns -1. */
+int err_at(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Read exactly @len bytes at @off; short reads past EOF are an error. */
+int pread_full(int fd, void *buf, size_t len, uint64_t off);
+void *xmalloc(size_t len);
+void *xcalloc(size_t n, size_t len);
+const char *base_name(const char *path);
+
+/* "/dev/<name>" of block device @dev, from sysfs. */
+int blkdev_node(dev_t dev, char *path, size_t len);
+
+/* Run a program (searched in PATH) with stdout/stderr to /dev/null. */
+int run_quiet(const char *prog, const char *arg1, const char *arg2);
+
+/* Output of "info": plain "key: value" lines or one JSON object. */
+struct kv_out {
+	FILE *f;
+	bool json;
+	int depth;
+	bool first[8];
+};
+
+void kv_begin(struct kv_out *o, FILE *f, bool json);
+void kv_end(struct kv_out *o);
+void kv_str(struct kv_out *o, const char *key, const char *val);
+void kv_strn(struct kv_out *o, const char *key, const char *val, size_t len);
+void kv_u64(struct kv_out *o, const char *key, uint64_t val);
+void kv_hex(struct kv_out *o, const char *key, uint64_t val);
+void kv_bool(struct kv_out *o, const char *key, bool val);
+void kv_list_begin(struct kv_out *o, const char *key);
+void kv_list_end(struct kv_out *o);
+void kv_obj_begin(struct kv_out *o);
+void kv_obj_end(struct kv_out *o);
+
+#endif
