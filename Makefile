@@ -50,7 +50,7 @@ module:
 
 helper: tools/vdisk
 static: tools/vdisk-static
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) tests/tools/vdisk-read
 
 tools/vdisk: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
 	$(CC) $(CFLAGS) $(VD_CFLAGS) $(LDFLAGS) -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS)
@@ -61,6 +61,9 @@ tools/vdisk-static: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_
 tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS)
 	$(CC) $(CFLAGS) $(VD_CFLAGS) -Itests/unit -fsanitize=address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(CORE_SRCS)
+
+tests/tools/vdisk-read: tests/tools/vdisk-read.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) -o $@ $< $(TOOL_SRCS) $(CORE_SRCS)
 
 deps:
 	tests/install-deps.sh
@@ -83,5 +86,5 @@ install: all
 
 clean:
 	if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -f tools/vdisk tools/vdisk-static $(UNIT_TESTS)
+	rm -f tools/vdisk tools/vdisk-static $(UNIT_TESTS) tests/tools/vdisk-read
 	rm -rf tests/out

@@ -112,7 +112,7 @@ static void vdisk_defer(struct vdisk_c *vc, struct bio *bio)
  * it was completed here, DM_MAPIO_KILL when it must fail.
  */
 static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
-		       const struct vdisk_map *m)
+		       const struct vdisk_mapping *m)
 {
 	switch (m->state) {
 	case VDISK_DATA:
@@ -143,7 +143,7 @@ static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
 }
 
 static int vdisk_lookup_bio(struct vdisk_c *vc, struct bio *bio,
-			    enum vdisk_wait wait, struct vdisk_map *m)
+			    enum vdisk_wait wait, struct vdisk_mapping *m)
 {
 	return vc->fmt->lookup(vc, dm_target_offset(vc->ti, bio->bi_iter.bi_sector),
 			       wait, m);
@@ -153,7 +153,7 @@ static void vdisk_work(struct work_struct *ws)
 {
 	struct vdisk_c *vc = container_of(ws, struct vdisk_c, work);
 	struct bio_list bios;
-	struct vdisk_map m;
+	struct vdisk_mapping m;
 	struct bio *bio;
 
 	spin_lock_irq(&vc->lock);
@@ -191,7 +191,7 @@ static void vdisk_work(struct work_struct *ws)
 static int vdisk_map(struct dm_target *ti, struct bio *bio)
 {
 	struct vdisk_c *vc = ti->private;
-	struct vdisk_map m;
+	struct vdisk_mapping m;
 
 	/* The device is read-only: only reads are ever mapped. */
 	if (bio_op(bio) != REQ_OP_READ)

@@ -57,25 +57,11 @@ static void vmdk_dtr(struct vdisk_c *vc)
 }
 
 static int vmdk_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
-		       struct vdisk_map *m)
+		       struct vdisk_mapping *m)
 {
-	const struct vmdk_sparse *vs = &vc->vmdk.vs;
-	u32 gde = le32_to_cpu(vc->vmdk.gd[vmdk_gd_index(vs, vsec)]);
-	__le32 gte;
-	u64 pos, sector = 0;
-	int r;
+	struct vdisk_reader rd = { .vc = vc, .wait = wait };
 
-	m->state = vmdk_gte_pos(vs, gde, vmdk_gt_index(vs, vsec), &pos);
-	if (m->state != VDISK_DATA)
-		return 0;
-
-	r = vdisk_meta_read(vc, pos, &gte, sizeof(gte), wait);
-	if (r)
-		return r;
-
-	m->state = vmdk_decode_gte(vs, le32_to_cpu(gte), &sector);
-	m->sector = sector + (vsec & (vmdk_grain_sectors(vs) - 1));
-	return 0;
+	return vmdk_map(&vc->vmdk.vs, vc->vmdk.gd, vsec, vdisk_reader_fn, &rd, m);
 }
 
 const struct vdisk_format vdisk_vmdk_format = {

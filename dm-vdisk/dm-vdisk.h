@@ -24,12 +24,6 @@ enum vdisk_wait {
 	VDISK_WAIT,		/* read missing blocks (worker) */
 };
 
-/* Where a bio's sectors are: decoded by a format's lookup. */
-struct vdisk_map {
-	enum vdisk_state state;
-	sector_t sector;	/* VDISK_DATA: first sector on the image device */
-};
-
 struct vdisk_format {
 	const char *name;
 	/* Read and validate the image's header and top-level tables. */
@@ -40,7 +34,7 @@ struct vdisk_format {
 	 * allow reading a table block that is not cached.
 	 */
 	int (*lookup)(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
-		      struct vdisk_map *m);
+		      struct vdisk_mapping *m);
 };
 
 /* Counters in the INFO status, in this order. */
@@ -87,6 +81,20 @@ struct vdisk_c {
 int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len);
 int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 		    enum vdisk_wait wait);
+
+/* The core's table reader (vdisk_read_fn) for lookups from the target. */
+struct vdisk_reader {
+	struct vdisk_c *vc;
+	enum vdisk_wait wait;
+};
+
+static inline int vdisk_reader_fn(void *ctx, u64 pos, void *buf,
+				  unsigned int len)
+{
+	struct vdisk_reader *rd = ctx;
+
+	return vdisk_meta_read(rd->vc, pos, buf, len, rd->wait);
+}
 
 extern const struct vdisk_format vdisk_vmdk_format;
 

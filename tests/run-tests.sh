@@ -32,10 +32,16 @@ suite()
 	fail=$((fail + f))
 }
 
+# The images of the host and guest suites, made once by qemu-img.
+export IMAGES=$OUT/images
+rm -rf "$IMAGES"
+suite images sh -c "python3 tests/lib/mkimages.py $IMAGES && echo 'ok 1 images made' && echo 1..1"
+
 for t in tests/unit/test_*; do
 	case $t in *.c|*.h) continue ;; esac
 	[ -x "$t" ] && suite "unit-$(basename "$t")" "$t"
 done
+suite host-read tests/host-read.sh
 suite guest tests/selftests.sh
 
 echo "$pass passed, $fail failed"

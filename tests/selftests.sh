@@ -10,7 +10,11 @@ mkdir -p "$OUT/data"
 
 export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static
 tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
-python3 tests/lib/mkimages.py "$OUT/data/images"
+if [ -n "${IMAGES:-}" ]; then
+	cp -al "$IMAGES" "$OUT/data/images"
+else
+	python3 tests/lib/mkimages.py "$OUT/data/images"
+fi
 cp tests/selftests/run tests/selftests/*.sh "$OUT/data/"
 tests/vm/run-guest.sh --timeout "${GUEST_TIMEOUT:-1500}" \
 	"$OUT/initramfs.cpio.gz" "$OUT/data" "$OUT/run"

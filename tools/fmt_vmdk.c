@@ -3,6 +3,7 @@
  * VMDK in the helper: hosted sparse extents with their embedded descriptor.
  * All decoding is the core's (dm-vdisk/core/vmdk*.c); this file only reads.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 struct vmdk_priv {
 	struct vmdk_sparse vs;
+	__le32 *gd;
 	char *desc_text;	/* NUL-terminated, or NULL */
 	struct vmdk_desc desc;
 	struct vmdk_extent_line ext[MAX_EXTENT_LINES];
@@ -23,6 +25,18 @@ struct vmdk_priv {
 static bool vmdk_probe(const uint8_t *buf, size_t len)
 {
 	return len >= 4 && get_unaligned_le32(buf) == VMDK4_MAGIC;
+}
+
+static __le32 *read_gd(struct vd_image *im, uint64_t sector, const char *what)
+{
+	const struct vmdk_sparse *vs = &((struct vmdk_priv *)im->priv)->vs;
+	__le32 *gd = xmalloc(vmdk_gd_bytes(vs));
+
+	if (image_read(im, gd, vmdk_gd_bytes(vs), sector * 512, what)) {
+		free(gd);
+		return NULL;
+	}
+	return gd;
 }
 
 static int vmdk_open(struct vd_image *im)
@@ -38,6 +52,10 @@ static int vmdk_open(struct vd_image *im)
 	if (vmdk4_parse_header(hdr, im->sectors, &p->vs, &why))
 		return err_at(im->path, "%s", why);
 	im->capacity = p->vs.capacity;
+	im->io_sectors = vmdk_grain_sectors(&p->vs);
+	p->gd = read_gd(im, p->vs.gd_sector, "grain directory");
+	if (!p->gd)
+		return -1;
 
 	if (p->vs.desc_sector) {
 		size_t len = p->vs.desc_sectors * 512;
@@ -66,8 +84,10 @@ static void vmdk_close(struct vd_image *im)
 {
 	struct vmdk_priv *p = im->priv;
 
-	if (p)
+	if (p) {
 		free(p->desc_text);
+		free(p->gd);
+	}
 	free(p);
 	im->priv = NULL;
 }
@@ -153,18 +173,6 @@ static void check_gt(struct vd_image *im, struct vd_check *c,
 	}
 }
 
-static __le32 *read_gd(struct vd_image *im, uint64_t sector, const char *what)
-{
-	const struct vmdk_sparse *vs = &((struct vmdk_priv *)im->priv)->vs;
-	__le32 *gd = xmalloc(vmdk_gd_bytes(vs));
-
-	if (image_read(im, gd, vmdk_gd_bytes(vs), sector * 512, what)) {
-		free(gd);
-		return NULL;
-	}
-	return gd;
-}
-
 static void vmdk_check(struct vd_image *im, struct vd_check *c)
 {
 	const struct vmdk_sparse *vs = &((struct vmdk_priv *)im->priv)->vs;
@@ -172,7 +180,8 @@ static void vmdk_check(struct vd_image *im, struct vd_check *c)
 	uint64_t gt_sectors = (gt_bytes + 511) / 512;
 	u64 pos;
 	uint64_t gd_sectors = (vmdk_gd_bytes(vs) + 511) / 512;
-	__le32 *gd, *rgd = NULL, *gt = xmalloc(gt_bytes), *rgt = xmalloc(gt_bytes);
+	const __le32 *gd = ((struct vmdk_priv *)im->priv)->gd;
+	__le32 *rgd = NULL, *gt = xmalloc(gt_bytes), *rgt = xmalloc(gt_bytes);
 	struct vd_ranges rs = { 0 };
 
 	c->total = (vs->capacity + vmdk_grain_sectors(vs) - 1) >> vs->grain_shift;
@@ -180,11 +189,6 @@ static void vmdk_check(struct vd_image *im, struct vd_check *c)
 	if (vs->desc_sector)
 		ranges_add(&rs, vs->desc_sector, vs->desc_sectors, "descriptor", 0);
 	ranges_add(&rs, vs->gd_sector, gd_sectors, "grain directory", 0);
-	gd = read_gd(im, vs->gd_sector, "grain directory");
-	if (!gd) {
-		c->errors++;
-		goto out;
-	}
 	if (vs->rgd_sector) {
 		ranges_add(&rs, vs->rgd_sector, gd_sectors,
 			   "redundant grain directory", 0);
@@ -227,12 +231,25 @@ static void vmdk_check(struct vd_image *im, struct vd_check *c)
 		ranges_add(&rs, gde, gt_sectors, "redundant grain table", i);
 	}
 	ranges_check(&rs, c);
-out:
 	ranges_free(&rs);
-	free(gd);
 	free(rgd);
 	free(gt);
 	free(rgt);
+}
+
+static int pread_fn(void *ctx, u64 pos, void *buf, unsigned int len)
+{
+	struct vd_image *im = ctx;
+
+	return pread_full(im->fd, buf, len, pos) ? -EIO : 0;
+}
+
+static int vmdk_map_sector(struct vd_image *im, uint64_t vsec,
+			   struct vdisk_mapping *m)
+{
+	struct vmdk_priv *p = im->priv;
+
+	return vmdk_map(&p->vs, p->gd, vsec, pread_fn, im, m);
 }
 
 const struct vd_format vd_vmdk_format = {
@@ -241,5 +258,6 @@ const struct vd_format vd_vmdk_format = {
 	.open = vmdk_open,
 	.info = vmdk_info,
 	.check = vmdk_check,
+	.map = vmdk_map_sector,
 	.close = vmdk_close,
 };

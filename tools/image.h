@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "util.h"
+#include "vdisk_fmt.h"
 
 struct vd_image;
 
@@ -26,6 +27,8 @@ struct vd_format {
 	int (*open)(struct vd_image *im);
 	void (*info)(struct vd_image *im, struct kv_out *o);
 	void (*check)(struct vd_image *im, struct vd_check *c);
+	/* Map virtual sector @vsec, as the kernel target does. */
+	int (*map)(struct vd_image *im, uint64_t vsec, struct vdisk_mapping *m);
 	void (*close)(struct vd_image *im);
 };
 
@@ -38,6 +41,7 @@ struct vd_image {
 	dev_t rdev;
 	const struct vd_format *fmt;
 	uint64_t capacity;	/* virtual sectors */
+	uint64_t io_sectors;	/* mappings hold within aligned runs of this */
 	void *priv;
 };
 

@@ -26,6 +26,19 @@ enum vdisk_state {
 	VDISK_CORRUPT,		/* metadata is inconsistent: fail the I/O */
 };
 
+/* A decoded mapping of a virtual sector. */
+struct vdisk_mapping {
+	enum vdisk_state state;
+	u64 sector;		/* VDISK_DATA: sector on the image device */
+};
+
+/*
+ * Read @len bytes of table at byte @pos of the image device.  The kernel's
+ * reader goes through dm-bufio and may refuse to wait (-EWOULDBLOCK); the
+ * tools' reader is pread().
+ */
+typedef int (*vdisk_read_fn)(void *ctx, u64 pos, void *buf, unsigned int len);
+
 /* True if [start, start + len) lies inside [0, limit), without overflow. */
 static inline bool vdisk_range_ok(u64 start, u64 len, u64 limit)
 {

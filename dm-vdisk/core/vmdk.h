@@ -104,4 +104,30 @@ enum vdisk_state vmdk_gte_pos(const struct vmdk_sparse *vs, u32 gde,
 enum vdisk_state vmdk_decode_gte(const struct vmdk_sparse *vs, u32 gte,
 				 u64 *sector);
 
+/*
+ * Map virtual sector @vsec through grain directory @gd (as read from the
+ * image) and the grain table entry @read fetches.  Inline so the kernel's
+ * reader is a direct call on the fast path.
+ */
+static __always_inline int vmdk_map(const struct vmdk_sparse *vs,
+				    const __le32 *gd, u64 vsec,
+				    vdisk_read_fn read, void *ctx,
+				    struct vdisk_mapping *m)
+{
+	u32 gde = le32_to_cpu(gd[vmdk_gd_index(vs, vsec)]);
+	u64 pos, sector = 0;
+	__le32 gte;
+	int r;
+
+	m->state = vmdk_gte_pos(vs, gde, vmdk_gt_index(vs, vsec), &pos);
+	if (m->state != VDISK_DATA)
+		return 0;
+	r = read(ctx, pos, &gte, sizeof(gte));
+	if (r)
+		return r;
+	m->state = vmdk_decode_gte(vs, le32_to_cpu(gte), &sector);
+	m->sector = sector + (vsec & (vmdk_grain_sectors(vs) - 1));
+	return 0;
+}
+
 #endif /* VDISK_VMDK_H */
