@@ -89,18 +89,26 @@ int loop_is(dev_t dev)
 	return major(dev) == LOOP_MAJOR;
 }
 
-/* Detach a loop device we attached, if autoclear has not done so already. */
+/*
+ * Detach a loop device that vdisk attached, if autoclear has not done so
+ * already.  Ours are the ones with autoclear set: a loop device the user
+ * attached for "vdisk table" stays.
+ */
 int loop_detach(dev_t dev)
 {
+	struct loop_info64 info;
 	char node[PATH_MAX];
-	int fd, r;
+	int fd, r = 0;
 
 	if (blkdev_node(dev, node, sizeof(node)))
 		return 0;
 	fd = open(node, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	r = ioctl(fd, LOOP_CLR_FD, 0);
+	if (ioctl(fd, LOOP_GET_STATUS64, &info) == 0 &&
+	    (info.lo_flags & LO_FLAGS_AUTOCLEAR) &&
+	    ioctl(fd, LOOP_CLR_FD, 0) && errno != ENXIO)
+		r = -1;
 	close(fd);
-	return (r == 0 || errno == ENXIO) ? 0 : -1;
+	return r;
 }

@@ -86,6 +86,62 @@ vmdk_dmsetup()
 	check_clean "dmsetup"
 }
 
+# An image that is already a block device is used as it is, and remove
+# leaves the user's loop device alone.
+vmdk_blockdev()
+{
+	file=$IMAGES/$1 want=$2
+	loop=$(losetup -f)
+	losetup -r "$loop" "$file" || { ktap_fail "blockdev: losetup"; return; }
+	if map_image t-blk "$loop"; then
+		ktap_result "$([ "$(md5_dev /dev/mapper/t-blk)" = "$want" ]; echo $?)" \
+			"blockdev: content matches qemu-img"
+		ktap_result "$(dmsetup table t-blk |
+			grep -q " vdisk $(cat "/sys/block/${loop#/dev/}/dev") vmdk"; echo $?)" \
+			"blockdev: table uses the device itself"
+		# Held open: remove must refuse and keep everything.
+		exec 4</dev/mapper/t-blk
+		$VDISK remove t-blk 2>/tmp/err
+		ktap_result "$([ $? -ne 0 ] && grep -q 'in use' /tmp/err; echo $?)" \
+			"blockdev: remove of an open device refused"
+		exec 4<&-
+		$VDISK remove t-blk
+		ktap_result $? "blockdev: remove once closed"
+	fi
+	ktap_result "$([ -e "/sys/block/${loop#/dev/}/loop/backing_file" ]; echo $?)" \
+		"blockdev: the user's loop device stays attached"
+	losetup -d "$loop"
+	check_clean "blockdev"
+}
+
+# Readers keep reading while the table is suspended, resumed and reloaded
+# (a reload builds a new target with a cold cache): every read is right.
+vmdk_concurrency()
+{
+	file=$IMAGES/$1 want=$2
+	map_image t-conc "$file" || { check_clean t-conc; return; }
+	dev=/dev/mapper/t-conc
+	table=$(dmsetup table t-conc)
+	pids=
+	for i in 1 2 3; do
+		(for j in 1 2; do md5_dev "$dev"; done >/tmp/conc.$i) &
+		pids="$pids $!"
+	done
+	cycles=0
+	while kill -0 $pids 2>/dev/null && [ $cycles -lt 200 ]; do
+		dmsetup suspend t-conc && dmsetup resume t-conc || break
+		dmsetup reload --readonly t-conc --table "$table" &&
+			dmsetup resume t-conc || break
+		cycles=$((cycles + 1))
+	done
+	wait
+	bad=$(cat /tmp/conc.* | grep -vc "^$want\$")
+	ktap_result "$([ "$bad" = 0 ] && [ "$(cat /tmp/conc.* | wc -l)" = 6 ]; echo $?)" \
+		"concurrency: 6 whole-disk reads right across $cycles suspend/reload cycles"
+	rm -f /tmp/conc.*
+	unmap_image t-conc
+}
+
 vmdk_cli()
 {
 	first=$(awk '$1 == "map" { print $3; exit }' "$IMAGES/cases.txt")
@@ -129,5 +185,7 @@ vmdk_tests()
 	done 3<"$IMAGES/cases.txt"
 	set -- $(awk '$1 == "map" { print $3, $5; exit }' "$IMAGES/cases.txt")
 	vmdk_dmsetup "$1" "$2"
+	vmdk_blockdev "$1" "$2"
+	vmdk_concurrency "$1" "$2"
 	vmdk_cli
 }
