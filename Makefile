@@ -28,7 +28,8 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
 VD_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVDISK_VERSION='"$(VERSION)"' \
-	-D'__packed=__attribute__((__packed__))' -Idm-vdisk/core -Itools
+	-D'__packed=__attribute__((__packed__))' \
+	-D'__printf(a,b)=__attribute__((format(printf,a,b)))' -Idm-vdisk/core -Itools
 
 CORE_SRCS := $(wildcard dm-vdisk/core/*.c)
 CORE_HDRS := $(wildcard dm-vdisk/core/*.h)

@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Host-side check of the decoders: read every test image through the core in
+# Host-side check of the decoders and of "vdisk check": read every test image through the core in
 # userspace (tests/tools/vdisk-read) and compare with qemu-img's conversion,
 # using the same case list as the guest selftests.  TAP.
 set -u
 cd "$(dirname "$0")/.."
 IMAGES=${IMAGES:-tests/out/images}
 READ=tests/tools/vdisk-read
+VDISK=tools/vdisk
 n=0 failed=0
 
 result()
@@ -24,6 +25,10 @@ echo "TAP version 13"
 while read -r kind name file rest; do
 	img=$IMAGES/$file
 	case $kind in
+	map|win)
+		$VDISK check "$img" >/dev/null 2>&1
+		result $? "$name: vdisk check finds no errors"
+		;;&
 	map)
 		set -- $rest
 		got=$($READ "$img" | md5sum | cut -d' ' -f1)
@@ -39,6 +44,9 @@ while read -r kind name file rest; do
 		done
 		;;
 	eio)
+		$VDISK check "$img" >/dev/null 2>/tmp/vdisk-read.err
+		result "$([ $? -eq 2 ] && grep -q "$file: .*past the end" /tmp/vdisk-read.err; echo $?)" \
+			"$name: vdisk check reports the corruption (status 2)"
 		set -- $rest
 		$READ "$img" "$1" "$3" >/dev/null 2>&1
 		result $? "$name: intact part reads"
@@ -47,6 +55,9 @@ while read -r kind name file rest; do
 			"$name: damaged part fails"
 		;;
 	refuse)
+		$VDISK check "$img" >/dev/null 2>/tmp/vdisk-read.err
+		result "$([ $? -eq 1 ] && [ "$(wc -l </tmp/vdisk-read.err)" = 1 ]; echo $?)" \
+			"$name: vdisk check refuses it in one line"
 		$READ "$img" >/dev/null 2>/tmp/vdisk-read.err
 		result "$([ $? -ne 0 ] && grep -Eq "$rest" /tmp/vdisk-read.err; echo $?)" \
 			"$name: refused ($rest)"

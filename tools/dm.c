@@ -183,7 +183,7 @@ int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
 		saved = errno;
 		free(io);
 		if (saved == EBUSY)
-			return err_at(name, "a device-mapper device of that name or uuid already exists");
+			return err_at(name, "a device-mapper device of that name or uuid exists");
 		return err_at(name, "cannot create device-mapper device: %s",
 			      strerror(saved));
 	}

@@ -74,7 +74,7 @@ static int vmdk_open(struct vd_image *im)
 	/* A delta without its parent would read wrong data: refuse it. */
 	if ((p->desc.has_parent_cid && p->desc.parent_cid != 0xffffffffU) ||
 	    p->desc.parent_hint.p)
-		return err_at(im->path, "VMDK snapshot with a parent (\"%.*s\") is not supported yet",
+		return err_at(im->path, "VMDK with a parent (\"%.*s\") is not supported yet",
 			      (int)p->desc.parent_hint.len,
 			      p->desc.parent_hint.p ? p->desc.parent_hint.p : "");
 	return 0;
@@ -144,28 +144,27 @@ static void check_gt(struct vd_image *im, struct vd_check *c,
 
 	for (i = 0; i < vmdk_gt_entries(vs); i++) {
 		uint64_t vsec = ((uint64_t)gd_idx << vs->gt_shift | i) << vs->grain_shift;
+		enum vdisk_state state;
 		u64 sector = 0, len;
 
 		if (vsec >= vs->capacity)
 			break;
 		len = vs->capacity - vsec < grain ? vs->capacity - vsec : grain;
-		switch (vmdk_decode_gte(vs, le32_to_cpu(gt[i]), &sector)) {
+		state = vmdk_decode_gte(vs, le32_to_cpu(gt[i]), &sector);
+		if (state == VDISK_DATA && !vdisk_range_ok(sector, len, vs->dev_sectors))
+			state = VDISK_CORRUPT;
+		switch (state) {
 		case VDISK_DATA:
 			c->allocated++;
-			if (!vdisk_range_ok(sector, len, vs->dev_sectors))
-				check_error(c, "grain %llu: data at sector %llu lies past the end of the file",
-					    (unsigned long long)(vsec / grain),
-					    (unsigned long long)sector);
-			else
-				ranges_add(rs, sector, len, "grain", vsec / grain);
+			ranges_add(rs, sector, len, "grain", vsec / grain);
 			break;
 		case VDISK_ZERO:
 			c->zero++;
 			break;
 		case VDISK_CORRUPT:
-			check_error(c, "grain %llu: data at sector %llu lies past the end of the file",
-				    (unsigned long long)(vsec / grain),
-				    (unsigned long long)le32_to_cpu(gt[i]));
+			c->allocated++;
+			check_error(c, "grain %llu: data at sector %u is past the end of the file",
+				    (unsigned long long)(vsec / grain), le32_to_cpu(gt[i]));
 			break;
 		case VDISK_UNALLOCATED:
 			break;

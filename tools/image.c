@@ -63,7 +63,7 @@ int image_open(struct vd_image *im, const char *path)
 	n = im->size < sizeof(head) ? (size_t)im->size : sizeof(head);
 	if (image_read(im, head, n, 0, "header"))
 		goto fail;
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(formats); i++) {
 		if (formats[i]->probe(head, n)) {
 			im->fmt = formats[i];
 			break;

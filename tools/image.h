@@ -51,9 +51,9 @@ int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
 	       const char *what);
 
 void check_error(struct vd_check *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__printf(2, 3);
 void check_warn(struct vd_check *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__printf(2, 3);
 
 /* Metadata and data ranges of an image, to find any two that overlap. */
 struct vd_range {

@@ -13,8 +13,8 @@ extern int verbose;
 
 /* One line on stderr: "vdisk: <what>: <message>".  Returns -1. */
 int err_at(const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	__printf(2, 3);
+void dbg(const char *fmt, ...) __printf(1, 2);
 
 /* Read exactly @len bytes at @off; short reads past EOF are an error. */
 int pread_full(int fd, void *buf, size_t len, uint64_t off);

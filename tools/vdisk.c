@@ -221,7 +221,7 @@ static int cmd_table(int argc, char **argv)
 	if (image_open(&im, argv[1]))
 		return 1;
 	if (!im.is_blk) {
-		err_at(argv[1], "not a block device (attach it with losetup -r, or use vdisk create)");
+		err_at(argv[1], "not a block device (use vdisk create, or losetup -r)");
 		image_close(&im);
 		return 1;
 	}
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
 	err_at(argv[1], "unknown command (see vdisk --help)");

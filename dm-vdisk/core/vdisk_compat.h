@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <endian.h>
+#include <sys/cdefs.h>		/* __always_inline */
 #include <linux/const.h>
 #include <linux/types.h>
 
@@ -42,9 +43,6 @@ typedef __s64 s64;
 /* __packed comes from the build flags (see the Makefile). */
 #define __force
 
-#ifndef __always_inline		/* glibc's sys/cdefs.h has one */
-#define __always_inline	inline __attribute__((__always_inline__))
-#endif
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 

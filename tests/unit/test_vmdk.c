@@ -162,7 +162,7 @@ static void test_lookup(void)
 	tap_is(vmdk_gte_pos(&vs, 40, 512, &pos), VDISK_CORRUPT, "index past the GT");
 
 	tap_is(vmdk_decode_gte(&vs, 0, &sec), VDISK_UNALLOCATED, "GTE 0 unallocated");
-	tap_is(vmdk_decode_gte(&vs, 1, &sec), VDISK_DATA, "GTE 1 without zeroed-grain flag is data");
+	tap_is(vmdk_decode_gte(&vs, 1, &sec), VDISK_DATA, "GTE 1 without zeroed grains is data");
 	tap_is(vmdk_decode_gte(&vs, 256, &sec), VDISK_DATA, "GTE 256 is data");
 	tap_is(sec, 256, "... at sector 256");
 	tap_is(vmdk_decode_gte(&vs, DEV_SECTORS - 1, &sec), VDISK_DATA, "grain in the last sector");
@@ -171,7 +171,7 @@ static void test_lookup(void)
 
 	h.flags |= cpu_to_le32(VMDK4_FLAG_ZERO_GRAIN);
 	parse(&h, &vs);
-	tap_is(vmdk_decode_gte(&vs, 1, &sec), VDISK_ZERO, "GTE 1 with zeroed-grain flag reads zeros");
+	tap_is(vmdk_decode_gte(&vs, 1, &sec), VDISK_ZERO, "GTE 1 with zeroed grains reads zeros");
 	tap_is(vmdk_decode_gte(&vs, 2, &sec), VDISK_DATA, "GTE 2 with zeroed-grain flag is data");
 
 	tap_ok(vdisk_range_ok(10, 5, 15) && !vdisk_range_ok(10, 6, 15) &&
@@ -206,7 +206,8 @@ static void test_descriptor(void)
 	tap_ok(d.extents[0].type == VMDK_EXTENT_SPARSE && d.extents[0].sectors == 131072 &&
 	       vmdk_str_eq(d.extents[0].file, "a.vmdk"), "extent fields");
 
-	tap_is(desc("createType = \"twoGbMaxExtentFlat\"\r\nRW 4194304 FLAT \"my disk-f001.vmdk\" 0\r\n"
+	tap_is(desc("createType = \"twoGbMaxExtentFlat\"\r\n"
+		    "RW 4194304 FLAT \"my disk-f001.vmdk\" 0\r\n"
 		    "RDONLY 100 FLAT \"x.img\" 2048\r\nNOACCESS 8 ZERO\r\n"
 		    "parentFileNameHint=\"../base disk.vmdk\"\r\n", &d, &line),
 	       0, "CRLF descriptor with three extents parses");
@@ -235,7 +236,7 @@ static void test_descriptor(void)
 	tap_is(desc("RW 1125899906842624 FLAT \"a\"\nRW 1 FLAT \"b\"\n", &d, &line), -EFBIG,
 	       "extents beyond 512 PiB refused");
 	tap_is(desc("CID=xyz\ncreateType=\"a\"\n", &d, &line), -EINVAL, "bad CID refused");
-	tap_is(desc("\x7f" "ELF\x02\x01\x01", &d, &line), -EINVAL, "binary junk refused");
+	tap_is(desc("\x7f\x45LF\x02\x01\x01", &d, &line), -EINVAL, "binary junk refused");
 	tap_is(desc("# only a comment\n", &d, &line), -EINVAL, "no createType, no extents refused");
 	tap_is(desc("createType=\"monolithicFlat\"\0RW 5 BOGUS\n", &d, &line), 0,
 	       "text ends at the first NUL");
