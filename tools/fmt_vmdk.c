@@ -4,23 +4,68 @@
  * All decoding is the core's (dm-vdisk/core/vmdk*.c); this file only reads.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk.h"
 #include "image.h"
 #include "vmdk.h"
 #include "vmdk_desc.h"
-
-#define MAX_EXTENT_LINES 64
 
 struct vmdk_priv {
 	struct vmdk_sparse vs;
 	__le32 *gd;
 	char *desc_text;	/* NUL-terminated, or NULL */
 	struct vmdk_desc desc;
-	struct vmdk_extent_line ext[MAX_EXTENT_LINES];
+	char create_type[64];
 };
+
+/* Parse descriptor @text of file @path, with room for all its extents. */
+static int parse_desc(const char *path, const char *what, const char *text,
+		      size_t len, struct vmdk_desc *d)
+{
+	const char *why;
+	uint32_t line;
+
+	d->extents = NULL;
+	d->max_extents = 0;
+	if (vmdk_parse_descriptor(text, len, d, &line, &why) == 0 && d->n_extents) {
+		d->extents = xcalloc(d->n_extents, sizeof(*d->extents));
+		d->max_extents = d->n_extents;
+		vmdk_parse_descriptor(text, len, d, &line, &why);
+		return 0;
+	}
+	if (!why)
+		return 0;
+	if (line)
+		return err_at(path, "%s line %u: %s", what, line, why);
+	return err_at(path, "%s: %s", what, why);
+}
+
+/* What a descriptor says about the image's identity and its parent. */
+static int desc_ident(const char *path, const struct vmdk_desc *d,
+		      struct vd_ident *id, char *create_type, size_t len)
+{
+	id->id_kind = "CID";
+	if (d->has_cid)
+		snprintf(id->id, sizeof(id->id), "%08x", d->cid);
+	if (d->has_parent_cid && d->parent_cid != 0xffffffffU)
+		snprintf(id->parent_id, sizeof(id->parent_id), "%08x",
+			 d->parent_cid);
+	if (d->parent_hint.p && d->parent_hint.len) {
+		id->parent_name = strndup(d->parent_hint.p, d->parent_hint.len);
+		if (!id->parent_name)
+			return err_at(path, "out of memory");
+	} else if (id->parent_id[0]) {
+		return err_at(path, "descriptor has a parentCID but no parentFileNameHint");
+	}
+	if (d->create_type.p)
+		snprintf(create_type, len, "%.*s", (int)d->create_type.len,
+			 d->create_type.p);
+	return 0;
+}
 
 static bool vmdk_probe(const uint8_t *buf, size_t len)
 {
@@ -44,7 +89,6 @@ static int vmdk_open(struct vd_image *im)
 	struct vmdk_priv *p = xcalloc(1, sizeof(*p));
 	uint8_t hdr[512];
 	const char *why;
-	uint32_t line;
 
 	im->priv = p;
 	if (image_read(im, hdr, sizeof(hdr), 0, "VMDK header"))
@@ -57,6 +101,7 @@ static int vmdk_open(struct vd_image *im)
 	if (!p->gd)
 		return -1;
 
+	/* Extents of a multi-extent disk may have an empty descriptor area. */
 	if (p->vs.desc_sector) {
 		size_t len = p->vs.desc_sectors * 512;
 
@@ -64,19 +109,14 @@ static int vmdk_open(struct vd_image *im)
 		if (image_read(im, p->desc_text, len, p->vs.desc_sector * 512,
 			       "embedded descriptor"))
 			return -1;
-		p->desc.extents = p->ext;
-		p->desc.max_extents = MAX_EXTENT_LINES;
-		if (vmdk_parse_descriptor(p->desc_text, len, &p->desc, &line, &why))
-			return err_at(im->path, "embedded descriptor line %u: %s",
-				      line, why);
+		if (p->desc_text[0] &&
+		    (parse_desc(im->path, "embedded descriptor", p->desc_text, len,
+				&p->desc) ||
+		     desc_ident(im->path, &p->desc, &im->ident, p->create_type,
+				sizeof(p->create_type))))
+			return -1;
 	}
-
-	/* A delta without its parent would read wrong data: refuse it. */
-	if ((p->desc.has_parent_cid && p->desc.parent_cid != 0xffffffffU) ||
-	    p->desc.parent_hint.p)
-		return err_at(im->path, "VMDK with a parent (\"%.*s\") is not supported yet",
-			      (int)p->desc.parent_hint.len,
-			      p->desc.parent_hint.p ? p->desc.parent_hint.p : "");
+	im->subformat = p->create_type[0] ? p->create_type : "sparse extent";
 	return 0;
 }
 
@@ -85,6 +125,7 @@ static void vmdk_close(struct vd_image *im)
 	struct vmdk_priv *p = im->priv;
 
 	if (p) {
+		free(p->desc.extents);
 		free(p->desc_text);
 		free(p->gd);
 	}
@@ -92,18 +133,33 @@ static void vmdk_close(struct vd_image *im)
 	im->priv = NULL;
 }
 
+static void info_extents(struct kv_out *o, const struct vmdk_desc *d)
+{
+	uint32_t i;
+
+	kv_list_begin(o, "extents");
+	for (i = 0; i < d->n_extents; i++) {
+		const struct vmdk_extent_line *e = &d->extents[i];
+
+		kv_obj_begin(o);
+		kv_str(o, "access", vmdk_access_name(e->access));
+		kv_u64(o, "sectors", e->sectors);
+		kv_str(o, "type", vmdk_extent_type_name(e->type));
+		if (e->file.p)
+			kv_strn(o, "file", e->file.p, e->file.len);
+		if (e->offset)
+			kv_u64(o, "offset", e->offset);
+		kv_obj_end(o);
+	}
+	kv_list_end(o);
+}
+
 static void vmdk_info(struct vd_image *im, struct kv_out *o)
 {
 	struct vmdk_priv *p = im->priv;
 	const struct vmdk_sparse *vs = &p->vs;
 	char flags[16];
-	uint32_t i;
 
-	if (p->desc.create_type.p)
-		kv_strn(o, "subformat", p->desc.create_type.p,
-			p->desc.create_type.len);
-	else
-		kv_str(o, "subformat", "sparse extent");
 	kv_u64(o, "version", vs->version);
 	snprintf(flags, sizeof(flags), "0x%x", vs->flags);
 	kv_str(o, "flags", flags);
@@ -113,25 +169,8 @@ static void vmdk_info(struct vd_image *im, struct kv_out *o)
 	kv_u64(o, "grain_directory_sector", vs->gd_sector);
 	kv_u64(o, "redundant_grain_directory_sector", vs->rgd_sector);
 	kv_bool(o, "zeroed_grains", vs->flags & VMDK4_FLAG_ZERO_GRAIN);
-	if (p->desc.has_cid)
-		kv_hex(o, "cid", p->desc.cid);
-	if (p->desc.has_parent_cid)
-		kv_hex(o, "parent_cid", p->desc.parent_cid);
-	if (!p->desc_text)
-		return;
-	kv_list_begin(o, "extents");
-	for (i = 0; i < p->desc.n_extents && i < MAX_EXTENT_LINES; i++) {
-		const struct vmdk_extent_line *e = &p->ext[i];
-
-		kv_obj_begin(o);
-		kv_str(o, "access", vmdk_access_name(e->access));
-		kv_u64(o, "sectors", e->sectors);
-		kv_str(o, "type", vmdk_extent_type_name(e->type));
-		if (e->file.p)
-			kv_strn(o, "file", e->file.p, e->file.len);
-		kv_obj_end(o);
-	}
-	kv_list_end(o);
+	if (p->desc.n_extents)
+		info_extents(o, &p->desc);
 }
 
 /* Check one grain table against the file and record what it uses. */
@@ -249,6 +288,111 @@ static int vmdk_map_sector(struct vd_image *im, uint64_t vsec,
 	struct vmdk_priv *p = im->priv;
 
 	return vmdk_map(&p->vs, p->gd, vsec, pread_fn, im, m);
+}
+
+/* VMware's descriptors start with this line; others at least name a type. */
+bool vmdk_descriptor_probe(const uint8_t *buf, size_t len)
+{
+	static const char magic[] = "# Disk DescriptorFile";
+	size_t i;
+
+	if (len >= sizeof(magic) - 1 && !memcmp(buf, magic, sizeof(magic) - 1))
+		return true;
+	for (i = 0; i < len && buf[i]; i++)
+		if (buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t')
+			return false;
+	return memmem(buf, i, "createType", 10) != NULL;
+}
+
+static int open_extent(struct vd_disk *d, const char *desc_path,
+		       const struct vmdk_extent_line *l)
+{
+	char name[PATH_MAX];
+	struct vd_extent *e;
+	char *file;
+	int r;
+
+	if (l->access == VMDK_ACCESS_NOACCESS) {
+		e = disk_add_extent(d, VD_EXT_ERROR, l->sectors);
+		e->access = vmdk_access_name(l->access);
+		return 0;
+	}
+	if (l->type == VMDK_EXTENT_ZERO) {
+		e = disk_add_extent(d, VD_EXT_ZERO, l->sectors);
+		e->access = vmdk_access_name(l->access);
+		return 0;
+	}
+	if (l->type == VMDK_EXTENT_VMFSRDM || l->type == VMDK_EXTENT_VMFSRAW)
+		return err_at(desc_path, "%s extents (raw device mappings) are not supported",
+			      vmdk_extent_type_name(l->type));
+
+	snprintf(name, sizeof(name), "%.*s", (int)l->file.len, l->file.p);
+	file = vd_resolve(desc_path, name);
+	e = disk_add_extent(d, l->type == VMDK_EXTENT_FLAT || l->type == VMDK_EXTENT_VMFS ?
+			    VD_EXT_FLAT : VD_EXT_IMAGE, l->sectors);
+	e->access = vmdk_access_name(l->access);
+	e->offset = l->offset;
+	e->im = xcalloc(1, sizeof(*e->im));
+	r = image_open_file(e->im, file);
+	free(file);
+	if (r) {
+		free(e->im);
+		e->im = NULL;
+		return -1;
+	}
+	if (e->kind == VD_EXT_FLAT) {
+		if (!vdisk_range_ok(l->offset, l->sectors, e->im->sectors))
+			return err_at(e->im->path, "extent file is shorter than the descriptor says (%llu sectors at %llu, file has %llu)",
+				      (unsigned long long)l->sectors,
+				      (unsigned long long)l->offset,
+				      (unsigned long long)e->im->sectors);
+		return 0;
+	}
+	r = image_probe(e->im);
+	if (r > 0)
+		return err_at(e->im->path, "extent is not a %s VMDK extent",
+			      vmdk_extent_type_name(l->type));
+	if (r)
+		return -1;
+	if (e->im->capacity < l->sectors)
+		return err_at(e->im->path, "extent holds %llu sectors, the descriptor says %llu",
+			      (unsigned long long)e->im->capacity,
+			      (unsigned long long)l->sectors);
+	return 0;
+}
+
+/* A descriptor file: one extent per extent line, in order. */
+int vmdk_descriptor_open(struct vd_disk *d, struct vd_image *file)
+{
+	struct vmdk_desc desc;
+	char *text;
+	uint32_t i;
+	int r = -1;
+
+	if (file->size > VMDK_DESC_MAX_BYTES)
+		return err_at(file->path, "descriptor file is larger than 1 MiB");
+	text = xcalloc(1, file->size + 1);
+	if (image_read(file, text, file->size, 0, "descriptor"))
+		goto out;
+	memset(&desc, 0, sizeof(desc));
+	if (parse_desc(file->path, "descriptor", text, file->size, &desc) ||
+	    desc_ident(file->path, &desc, &d->ident, d->subformat_buf,
+		       sizeof(d->subformat_buf)))
+		goto out;
+	if (!desc.n_extents) {
+		err_at(file->path, "descriptor has no extents");
+		goto out;
+	}
+	d->format = "vmdk";
+	d->subformat = d->subformat_buf;
+	for (i = 0; i < desc.n_extents; i++)
+		if (open_extent(d, file->path, &desc.extents[i]))
+			goto out;
+	r = 0;
+out:
+	free(desc.extents);
+	free(text);
+	return r;
 }
 
 const struct vd_format vd_vmdk_format = {

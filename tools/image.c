@@ -29,22 +29,26 @@ int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
 	return 0;
 }
 
-int image_open(struct vd_image *im, const char *path)
+int image_open_file(struct vd_image *im, const char *path)
 {
-	uint8_t head[4096];
 	struct stat st;
-	size_t n, i;
 
 	memset(im, 0, sizeof(*im));
-	im->path = path;
+	im->loop_fd = -1;
+	im->path = strdup(path);
+	if (!im->path) {
+		err_at(path, "out of memory");
+		exit(1);
+	}
 	im->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (im->fd < 0)
-		return err_at(path, "%s", strerror(errno));
+		goto fail_errno;
 	if (fstat(im->fd, &st))
 		goto fail_errno;
 	if (S_ISBLK(st.st_mode)) {
 		im->is_blk = true;
 		im->rdev = st.st_rdev;
+		im->dev = st.st_rdev;
 		if (ioctl(im->fd, BLKGETSIZE64, &im->size))
 			goto fail_errno;
 	} else if (S_ISREG(st.st_mode)) {
@@ -54,44 +58,66 @@ int image_open(struct vd_image *im, const char *path)
 		goto fail;
 	}
 	im->sectors = im->size >> 9;
-	if (im->size < 512) {
-		err_at(path, im->size ? "file is too small to be a disk image"
-				      : "file is empty");
-		goto fail;
-	}
-
-	n = im->size < sizeof(head) ? (size_t)im->size : sizeof(head);
-	if (image_read(im, head, n, 0, "header"))
-		goto fail;
-	for (i = 0; i < ARRAY_SIZE(formats); i++) {
-		if (formats[i]->probe(head, n)) {
-			im->fmt = formats[i];
-			break;
-		}
-	}
-	if (!im->fmt) {
-		err_at(path, "unrecognised image format (not a hosted sparse VMDK)");
-		goto fail;
-	}
-	if (im->fmt->open(im))
-		goto fail;
 	return 0;
 
 fail_errno:
 	err_at(path, "%s", strerror(errno));
 fail:
-	close(im->fd);
-	im->fd = -1;
+	image_close(im);
 	return -1;
+}
+
+int image_probe(struct vd_image *im)
+{
+	uint8_t head[4096];
+	size_t n, i;
+
+	if (im->size < 512)
+		return err_at(im->path, im->size ? "file is too small to be a disk image"
+						 : "file is empty");
+	n = im->size < sizeof(head) ? (size_t)im->size : sizeof(head);
+	if (image_read(im, head, n, 0, "header"))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(formats); i++) {
+		if (formats[i]->probe(head, n)) {
+			im->fmt = formats[i];
+			return im->fmt->open(im) ? -1 : 0;
+		}
+	}
+	return 1;
+}
+
+int image_open(struct vd_image *im, const char *path)
+{
+	int r;
+
+	if (image_open_file(im, path))
+		return -1;
+	r = image_probe(im);
+	if (r > 0)
+		err_at(path, "unrecognised image format");
+	if (r) {
+		image_close(im);
+		return -1;
+	}
+	return 0;
 }
 
 void image_close(struct vd_image *im)
 {
 	if (im->fmt && im->fmt->close)
 		im->fmt->close(im);
+	im->fmt = NULL;
 	if (im->fd >= 0)
 		close(im->fd);
+	if (im->loop_fd >= 0)
+		close(im->loop_fd);
 	im->fd = -1;
+	im->loop_fd = -1;
+	free(im->ident.parent_name);
+	free(im->path);
+	im->ident.parent_name = NULL;
+	im->path = NULL;
 }
 
 static void check_report(struct vd_check *c, const char *kind,

@@ -32,8 +32,20 @@ struct vd_format {
 	void (*close)(struct vd_image *im);
 };
 
+/*
+ * What an image says about itself and its parent (backing file).  Ids are
+ * compared as strings: a VMDK CID, a VHDX data write GUID, ...
+ */
+struct vd_ident {
+	const char *id_kind;	/* "CID", ... or NULL */
+	char id[48];		/* this image's id, "" if none */
+	char parent_id[48];	/* the id its parent must have, "" if none */
+	char *parent_name;	/* backing file as written in the image */
+	const char *parent_fmt;	/* backing format it declares, or NULL */
+};
+
 struct vd_image {
-	const char *path;
+	char *path;
 	int fd;
 	uint64_t size;		/* bytes in the file or device */
 	uint64_t sectors;	/* whole sectors, as a loop device sees it */
@@ -42,9 +54,17 @@ struct vd_image {
 	const struct vd_format *fmt;
 	uint64_t capacity;	/* virtual sectors */
 	uint64_t io_sectors;	/* mappings hold within aligned runs of this */
+	const char *subformat;
+	struct vd_ident ident;
 	void *priv;
+	dev_t dev;		/* block device holding it, once attached */
+	int loop_fd;		/* our loop device, kept open until mapped */
 };
 
+/* Open a file or block device (no format yet); messages name @path. */
+int image_open_file(struct vd_image *im, const char *path);
+/* Recognise the format of an open image; 1 if none matches. */
+int image_probe(struct vd_image *im);
 int image_open(struct vd_image *im, const char *path);
 void image_close(struct vd_image *im);
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,

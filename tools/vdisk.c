@@ -4,12 +4,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "dm.h"
 #include "image.h"
 #include "loop.h"
@@ -29,7 +32,8 @@ static void usage(FILE *f)
 		"Map virtual disk images read-only as block devices (dm-vdisk).\n"
 		"\n"
 		"Commands:\n"
-		"  create NAME IMAGE      map IMAGE as /dev/mapper/NAME and print that path\n"
+		"  create NAME IMAGE [--ignore-parent-id]\n"
+		"                         map IMAGE as /dev/mapper/NAME and print that path\n"
 		"  remove NAME            remove NAME and everything create set up for it\n"
 		"  info IMAGE [--json]    describe IMAGE\n"
 		"  table DEVICE           print the dm table line for an image on a block device\n"
@@ -41,19 +45,14 @@ static void usage(FILE *f)
 		"  -V, --version          show the version\n"
 		"\n"
 		"IMAGE is a regular file (attached to a read-only loop device) or a block\n"
-		"device. Formats: VMDK hosted sparse (monolithicSparse). See vdisk(8).\n");
+		"device; parents (backing files) are mapped below it. Formats: VMDK\n"
+		"(sparse, flat, multi-extent descriptors). See vdisk(8).\n");
 }
 
 static int bad_usage(const char *msg)
 {
 	err_at(NULL, "%s (see vdisk --help)", msg);
 	return 2;
-}
-
-static void table_params(const struct vd_image *im, dev_t dev, char *buf,
-			 size_t len)
-{
-	snprintf(buf, len, "%u:%u %s", major(dev), minor(dev), im->fmt->name);
 }
 
 static int valid_name(const char *name)
@@ -79,52 +78,185 @@ static int need_target(void)
 	return err_at("dm-vdisk", "kernel module is not loaded and modprobe dm-vdisk failed");
 }
 
+static int remove_tree(const char *name);
+
+/* Attach the image files of every layer to loop devices. */
+static int attach_all(struct vd_disk *d)
+{
+	unsigned int i;
+
+	for (; d; d = d->parent) {
+		for (i = 0; i < d->n_ext; i++) {
+			struct vd_image *im = d->ext[i].im;
+
+			if (!im || im->dev)
+				continue;
+			im->loop_fd = loop_attach(im->fd, im->path, &im->dev);
+			if (im->loop_fd < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static char *xasprintf(const char *fmt, ...) __printf(1, 2);
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		err_at(NULL, "out of memory");
+		exit(1);
+	}
+	return s;
+}
+
+/*
+ * The table of one layer: its extents clipped to @len sectors (the top
+ * disk's size), padded with zeros when the layer is shorter.
+ */
+static unsigned int layer_table(struct vd_disk *d, uint64_t len,
+				const char *parent, struct dm_seg *segs)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->n_ext && d->ext[i].start < len; i++) {
+		struct vd_extent *e = &d->ext[i];
+		struct dm_seg *s = &segs[n++];
+		dev_t dev = e->im ? e->im->dev : 0;
+
+		s->start = e->start;
+		s->len = e->len < len - e->start ? e->len : len - e->start;
+		switch (e->kind) {
+		case VD_EXT_IMAGE:
+			s->type = "vdisk";
+			s->params = parent ?
+				xasprintf("%u:%u %s 2 parent %s", major(dev), minor(dev),
+					  e->im->fmt->name, parent) :
+				xasprintf("%u:%u %s", major(dev), minor(dev),
+					  e->im->fmt->name);
+			break;
+		case VD_EXT_FLAT:
+			s->type = "linear";
+			s->params = xasprintf("%u:%u %llu", major(dev), minor(dev),
+					      (unsigned long long)e->offset);
+			break;
+		case VD_EXT_ZERO:
+			s->type = "zero";
+			s->params = xasprintf("%s", "");
+			break;
+		case VD_EXT_ERROR:
+			s->type = "error";
+			s->params = xasprintf("%s", "");
+			break;
+		}
+	}
+	if (d->capacity < len)
+		segs[n++] = (struct dm_seg){ d->capacity, len - d->capacity, "zero",
+					     xasprintf("%s", "") };
+	return n;
+}
+
+static void layer_name(char *buf, size_t len, const char *name, unsigned int i)
+{
+	if (i)
+		snprintf(buf, len, "%s-L%u", name, i);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+/* Create the dm devices of every layer, the deepest first. */
+static int create_layers(const char *name, struct vd_disk *top)
+{
+	struct vd_disk *layers[VD_MAX_CHAIN], *d;
+	char lname[128], uuid[160], parent[32] = "";
+	unsigned int n = 0, i, j, nsegs;
+	struct dm_info info;
+	struct dm_seg *segs;
+	dev_t dev;
+	int r;
+
+	for (d = top; d; d = d->parent)
+		layers[n++] = d;
+	for (i = 0; i < n; i++) {
+		layer_name(lname, sizeof(lname), name, i);
+		if (dm_info(lname, &info))
+			return -1;
+		if (info.exists)
+			return err_at(lname, "a device-mapper device of that name already exists");
+	}
+	for (i = n; i-- > 0;) {
+		d = layers[i];
+		layer_name(lname, sizeof(lname), name, i);
+		snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", lname);
+		segs = xcalloc(d->n_ext + 1, sizeof(*segs));
+		nsegs = layer_table(d, top->capacity, parent[0] ? parent : NULL, segs);
+		for (j = 0; j < nsegs; j++)
+			dbg("%s: %llu %llu %s %s", lname, (unsigned long long)segs[j].start,
+			    (unsigned long long)segs[j].len, segs[j].type, segs[j].params);
+		r = dm_create(lname, uuid, segs, nsegs, &dev);
+		for (j = 0; j < nsegs; j++)
+			free((char *)segs[j].params);
+		free(segs);
+		if (r) {
+			/* Undo the layers made so far: the one above is their top. */
+			if (i + 1 < n) {
+				layer_name(lname, sizeof(lname), name, i + 1);
+				remove_tree(lname);
+			}
+			return -1;
+		}
+		snprintf(parent, sizeof(parent), "%u:%u", major(dev), minor(dev));
+	}
+	if (dm_make_node(name, dev)) {
+		remove_tree(name);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct option create_opts[] = {
+	{ "ignore-parent-id", no_argument, NULL, 'i' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_create(int argc, char **argv)
 {
-	char params[64], uuid[128];
-	struct vd_image im;
+	struct vd_open_opts opts = { 0 };
 	struct dm_info info;
-	struct dm_seg seg;
-	int lfd = -1, r = 1;
-	dev_t dev, dmdev;
+	struct vd_disk *d;
+	int c, r = 1;
 
-	if (argc != 3)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", create_opts, NULL)) != -1) {
+		if (c != 'i')
+			return bad_usage("unknown create option");
+		opts.ignore_parent_id = true;
+	}
+	if (optind != argc - 2)
 		return bad_usage("create needs NAME and IMAGE");
-	if (valid_name(argv[1]) || dm_open_control() < 0 || dm_info(argv[1], &info))
+	if (valid_name(argv[optind]) || dm_open_control() < 0 ||
+	    dm_info(argv[optind], &info))
 		return 1;
 	if (info.exists) {
-		err_at(argv[1], "a device-mapper device of that name already exists");
+		err_at(argv[optind], "a device-mapper device of that name already exists");
 		return 1;
 	}
-	if (image_open(&im, argv[2]))
+	d = disk_open(argv[optind + 1], &opts);
+	if (!d)
 		return 1;
-	if (need_target())
-		goto out;
-
-	if (im.is_blk) {
-		dev = im.rdev;
-	} else {
-		lfd = loop_attach(im.fd, argv[2], &dev);
-		if (lfd < 0)
-			goto out;
+	if (need_target() == 0 && attach_all(d) == 0 &&
+	    create_layers(argv[optind], d) == 0) {
+		printf("/dev/mapper/%s\n", argv[optind]);
+		r = 0;
 	}
-	table_params(&im, dev, params, sizeof(params));
-	seg = (struct dm_seg){ 0, im.capacity, "vdisk", params };
-	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", argv[1]);
-	dbg("table: 0 %llu vdisk %s", (unsigned long long)im.capacity, params);
-	if (dm_create(argv[1], uuid, &seg, 1, &dmdev))
-		goto out;
-	if (dm_make_node(argv[1], dmdev)) {
-		dm_remove(argv[1]);
-		goto out;
-	}
-	printf("/dev/mapper/%s\n", argv[1]);
-	r = 0;
-out:
-	/* The table holds the loop device now; autoclear frees it on remove. */
-	if (lfd >= 0)
-		close(lfd);
-	image_close(&im);
+	/* The tables hold the loop devices now; autoclear frees them on remove. */
+	disk_close(d);
 	return r;
 }
 
@@ -179,71 +311,148 @@ static int cmd_remove(int argc, char **argv)
 	return remove_tree(argv[1]) ? 1 : 0;
 }
 
+static const char *kind_name(const struct vd_extent *e)
+{
+	static const char *const names[] = {
+		[VD_EXT_IMAGE] = "image", [VD_EXT_FLAT] = "flat",
+		[VD_EXT_ZERO] = "zero", [VD_EXT_ERROR] = "no access",
+	};
+
+	return names[e->kind];
+}
+
+static void info_disk(struct vd_disk *d, struct kv_out *o)
+{
+	struct vd_image *im = d->ext[0].im;
+	unsigned int i;
+	struct stat st;
+
+	kv_str(o, "file", d->path);
+	kv_str(o, "format", d->format);
+	if (d->subformat)
+		kv_str(o, "subformat", d->subformat);
+	kv_u64(o, "virtual_size", d->capacity * 512);
+	if (d->n_ext == 1 && d->ext[0].kind == VD_EXT_IMAGE) {
+		kv_u64(o, "file_size", im->size);
+		im->fmt->info(im, o);
+	} else {
+		kv_list_begin(o, "extents");
+		for (i = 0; i < d->n_ext; i++) {
+			struct vd_extent *e = &d->ext[i];
+
+			kv_obj_begin(o);
+			kv_str(o, "type", kind_name(e));
+			if (e->access)
+				kv_str(o, "access", e->access);
+			kv_u64(o, "start", e->start);
+			kv_u64(o, "sectors", e->len);
+			if (e->im) {
+				kv_str(o, "file", e->im->path);
+				if (e->kind == VD_EXT_IMAGE)
+					kv_str(o, "format", e->im->fmt->name);
+				else
+					kv_u64(o, "offset", e->offset);
+			}
+			kv_obj_end(o);
+		}
+		kv_list_end(o);
+	}
+	if (d->ident.id_kind && d->ident.id[0])
+		kv_str(o, "id", d->ident.id);
+	if (d->ident.parent_name) {
+		kv_str(o, "parent", d->ident.parent_name);
+		kv_str(o, "parent_path", d->parent_path);
+		kv_bool(o, "parent_found", stat(d->parent_path, &st) == 0);
+		if (d->ident.parent_id[0])
+			kv_str(o, "parent_id", d->ident.parent_id);
+		if (d->ident.parent_fmt)
+			kv_str(o, "parent_format", d->ident.parent_fmt);
+	}
+	if (d->ident.id_kind)
+		kv_str(o, "id_kind", d->ident.id_kind);
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vd_image im;
+	struct vd_open_opts oo = { .no_parents = true };
+	struct vd_disk *d;
 	struct kv_out o;
 	bool json = false;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'j')
 			return bad_usage("unknown info option");
 		json = true;
 	}
 	if (optind != argc - 1)
 		return bad_usage("info needs IMAGE");
-	if (image_open(&im, argv[optind]))
+	d = disk_open(argv[optind], &oo);
+	if (!d)
 		return 1;
 	kv_begin(&o, stdout, json);
-	kv_str(&o, "file", im.path);
-	kv_str(&o, "format", im.fmt->name);
-	kv_u64(&o, "virtual_size", im.capacity * 512);
-	kv_u64(&o, "file_size", im.size);
-	im.fmt->info(&im, &o);
+	info_disk(d, &o);
 	kv_end(&o);
-	image_close(&im);
+	disk_close(d);
 	return 0;
 }
 
 static int cmd_table(int argc, char **argv)
 {
-	struct vd_image im;
-	char params[64];
+	struct vd_open_opts oo = { .no_parents = true };
+	struct vd_disk *d;
+	struct vd_image *im;
+	int r = 1;
 
 	if (argc != 2)
 		return bad_usage("table needs DEVICE");
-	if (image_open(&im, argv[1]))
+	d = disk_open(argv[1], &oo);
+	if (!d)
 		return 1;
-	if (!im.is_blk) {
-		err_at(argv[1], "not a block device (use vdisk create, or losetup -r)");
-		image_close(&im);
-		return 1;
-	}
-	table_params(&im, im.rdev, params, sizeof(params));
-	printf("0 %llu vdisk %s\n", (unsigned long long)im.capacity, params);
-	image_close(&im);
-	return 0;
+	im = d->ext[0].im;
+	if (d->n_ext != 1 || d->ext[0].kind != VD_EXT_IMAGE || !im->is_blk)
+		err_at(argv[1], "not a block device holding an image (use vdisk create)");
+	else if (d->ident.parent_name)
+		err_at(argv[1], "image has a parent (%s): use vdisk create",
+		       d->ident.parent_name);
+	else
+		r = printf("0 %llu vdisk %u:%u %s\n", (unsigned long long)d->capacity,
+			   major(im->rdev), minor(im->rdev), im->fmt->name) < 0;
+	disk_close(d);
+	return r;
 }
 
 static int cmd_check(int argc, char **argv)
 {
-	struct vd_image im;
+	struct vd_open_opts oo = { .no_parents = true };
 	struct vd_check c = { 0 };
+	struct vd_disk *d;
+	unsigned int i;
+	struct stat st;
 
 	if (argc != 2)
 		return bad_usage("check needs IMAGE");
-	if (image_open(&im, argv[1]))
+	d = disk_open(argv[1], &oo);
+	if (!d)
 		return 1;
-	c.path = argv[1];
-	im.fmt->check(&im, &c);
+	for (i = 0; i < d->n_ext; i++) {
+		struct vd_image *im = d->ext[i].im;
+
+		if (d->ext[i].kind != VD_EXT_IMAGE)
+			continue;
+		c.path = im->path;
+		im->fmt->check(im, &c);
+	}
+	c.path = d->path;
+	if (d->parent_path && stat(d->parent_path, &st))
+		check_error(&c, "parent not found: %s", d->parent_path);
 	printf("%s: %s, %llu bytes virtual, %llu/%llu allocated (%.2f%%), %llu zero\n",
-	       argv[1], im.fmt->name, (unsigned long long)im.capacity * 512,
+	       argv[1], d->format, (unsigned long long)d->capacity * 512,
 	       (unsigned long long)c.allocated, (unsigned long long)c.total,
 	       c.total ? 100.0 * (double)c.allocated / (double)c.total : 0.0,
 	       (unsigned long long)c.zero);
@@ -254,7 +463,7 @@ static int cmd_check(int argc, char **argv)
 		printf("No errors were found on the image.\n");
 	if (c.warnings)
 		printf("%llu warnings.\n", (unsigned long long)c.warnings);
-	image_close(&im);
+	disk_close(d);
 	/* Like qemu-img check: 2 means the image is corrupt. */
 	return c.errors ? 2 : 0;
 }

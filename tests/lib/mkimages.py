@@ -10,11 +10,19 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
   map NAME FILE BYTES MD5             whole disk equals qemu's conversion
   win NAME FILE BYTES OFF:LEN:MD5...  windows (bytes) of a large sparse disk
   refuse NAME FILE REGEX              vdisk create fails, message matches
-  eio NAME FILE GOOD_OFF BAD_OFF LEN  reading at GOOD works, at BAD fails
+  eio NAME FILE GOOD_OFF BAD_OFF LEN [intact]
+                                      reading at GOOD works, at BAD fails;
+                                      vdisk check finds corruption unless
+                                      "intact" (the failure is by design)
+  mapopt NAME FILE OPTION BYTES MD5   like map, with a vdisk create option
+  refuse-chain NAME FILE REGEX        refused for its chain (vdisk check,
+                                      which looks at one image, passes)
 """
 import hashlib
+import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -179,6 +187,136 @@ def positive():
                    [(3 * 1024 * MiB, 4 * MiB)])
 
 
+def rewrite_desc(img, fn):
+    """Edit the embedded descriptor of a sparse VMDK in place."""
+    with open(path(img), "r+b") as f:
+        h = f.read(512)
+        doff, dsize = struct.unpack_from("<QQ", h, 28)
+        f.seek(doff * 512)
+        text = f.read(dsize * 512).rstrip(b"\0").decode()
+        new = fn(text).encode()
+        assert len(new) <= dsize * 512
+        f.seek(doff * 512)
+        f.write(new + bytes(dsize * 512 - len(new)))
+
+
+def write_text(name, text):
+    with open(path(name), "w") as f:
+        f.write(text)
+
+
+def vmdk_family():
+    GiB = 1024 * MiB
+    # Multi-extent sparse: data across the 2 GiB extent boundary.
+    create("two.vmdk", 5 * GiB, "subformat=twoGbMaxExtentSparse")
+    spots = [2 * GiB - 40000, 4 * GiB - 4096, 5 * GiB - 80000]
+    qemu_io("two.vmdk", [f"write -P 0x{i + 0x21:02x} {o} 80000" for i, o in enumerate(spots)])
+    expect_windows("two-gb-sparse", "two.vmdk",
+                   [(2 * GiB - MiB, 2 * MiB), (4 * GiB - MiB, 2 * MiB),
+                    (5 * GiB - 2 * MiB, 2 * MiB), (0, MiB)])
+
+    # Multi-extent flat (sparse files on the host): 2 GiB + 512 MiB.
+    create("twoflat.vmdk", 2 * GiB + 512 * MiB, "subformat=twoGbMaxExtentFlat")
+    qemu_io("twoflat.vmdk", [f"write -P 0x31 {2 * GiB - 30000} 60000",
+                             f"write -P 0x32 {2 * GiB + 512 * MiB - 4096} 4096"])
+    expect_windows("two-gb-flat", "twoflat.vmdk",
+                   [(2 * GiB - MiB, 2 * MiB), (2 * GiB + 510 * MiB, 2 * MiB)])
+
+    create("flat.vmdk", 16 * MiB, "subformat=monolithicFlat")
+    random_writes("flat.vmdk", 16 * MiB, 20, 200000)
+    expect_whole("monolithic-flat", "flat.vmdk")
+
+    # Descriptors of our own: a flat extent at an offset, a sparse extent,
+    # a ZERO extent and an RDONLY one.  qemu drops lines that are not RW
+    # and mishandles ZERO lines, so it is the oracle only for a descriptor
+    # without them; with them, the expected disk is put together from the
+    # flat file's bytes, qemu's reading of the sparse extent and zeros.
+    # (qemu 7.2 also reads an extent line twice when a blank line comes
+    # right before it, so these descriptors have none there.)
+    data = rng.randbytes(3 * MiB)
+    with open(path("mixed-data.bin"), "wb") as f:
+        f.write(data)
+    create("mixed-s.vmdk", 4 * MiB)
+    qemu_io("mixed-s.vmdk", ["write -P 0x44 1M 1M"])
+    desc = ('# Disk DescriptorFile\r\nversion=1\r\nCID=abcdef01\r\n'
+            'parentCID=ffffffff\r\ncreateType="twoGbMaxExtentFlat"\r\n'
+            '# Extent description\r\n%s\r\n\r\n# The Disk Data Base\r\n#DDB\r\n'
+            'ddb.adapterType = "lsilogic"\r\n')
+    write_text("mixed-rw.vmdk", desc % 'RW 2048 FLAT "mixed-data.bin" 2048\r\n'
+               'RW 8192 SPARSE "mixed-s.vmdk"\r\nRW 1024 FLAT "mixed-data.bin" 0')
+    expect_whole("descriptor-flat-sparse", "mixed-rw.vmdk")
+    write_text("mixed.vmdk", desc % 'RW 2048 FLAT "mixed-data.bin" 2048\r\n'
+               'RW 8192 SPARSE "mixed-s.vmdk"\r\nRW 4096 ZERO\r\n'
+               'RDONLY 1024 FLAT "mixed-data.bin" 0')
+    raw = qemu_raw("mixed-s.vmdk")
+    with open(raw, "rb") as f:
+        sparse = f.read()
+    os.unlink(raw)
+    want = data[MiB:2 * MiB] + sparse + bytes(2 * MiB) + data[:512 * 1024]
+    cases.append(f"map descriptor-zero-rdonly mixed.vmdk {len(want)} "
+                 f"{hashlib.md5(want).hexdigest()}")
+    # NOACCESS extents read as I/O errors (qemu drops them).
+    write_text("noaccess.vmdk", desc % 'RW 2048 FLAT "mixed-data.bin"\r\n'
+               'NOACCESS 2048 FLAT "mixed-data.bin"')
+    cases.append(f"eio noaccess noaccess.vmdk 0 {MiB} 4096 intact")
+
+    # A three-level chain, with zeroed grains in the top layer.
+    create("chain-base.vmdk", 32 * MiB)
+    random_writes("chain-base.vmdk", 32 * MiB, 20, 1 * MiB)
+    run("qemu-img", "create", "-f", "vmdk", "-b", "chain-base.vmdk", "-F", "vmdk",
+        path("chain-mid.vmdk"))
+    random_writes("chain-mid.vmdk", 32 * MiB, 20, 1 * MiB)
+    run("qemu-img", "create", "-f", "vmdk", "-o", "zeroed_grain=on", "-b",
+        "chain-mid.vmdk", "-F", "vmdk", path("chain-top.vmdk"))
+    random_writes("chain-top.vmdk", 32 * MiB, 10, 300000)
+    qemu_io("chain-top.vmdk", ["write -z 0 2M", "write -z 20M 64k"])
+    expect_whole("chain-3", "chain-top.vmdk")
+    chain_md5 = cases[-1].split()[-1]
+
+    # A parent whose CID is not the one the child expects.
+    shutil.copy(path("chain-mid.vmdk"), path("cid-mid.vmdk"))
+    rewrite_desc("cid-mid.vmdk", lambda t: re.sub(r"\nCID=[0-9a-f]+", "\nCID=12345678", t))
+    shutil.copy(path("chain-top.vmdk"), path("cid-top.vmdk"))
+    rewrite_desc("cid-top.vmdk", lambda t: t.replace('"chain-mid.vmdk"', '"cid-mid.vmdk"'))
+    cases.append("refuse-chain cid-mismatch cid-top.vmdk has.CID.12345678,.expected")
+    # ... which --ignore-parent-id accepts: the data is the chain's.
+    cases.append(f"mapopt cid-ignored cid-top.vmdk --ignore-parent-id {32 * MiB} {chain_md5}")
+
+    # A VMDK delta over a raw base.  qemu refuses any VMDK over a non-VMDK
+    # parent, so the expected disk is the base with the ranges qemu says
+    # the delta allocates (qemu-img map, before the parent is named)
+    # replaced by the delta's own content.
+    base = bytearray(rng.randbytes(8 * MiB))
+    with open(path("rawbase.img"), "wb") as f:
+        f.write(base)
+    create("overraw.vmdk", 8 * MiB)
+    random_writes("overraw.vmdk", 8 * MiB, 10, 200000)
+    raw = qemu_raw("overraw.vmdk")
+    with open(raw, "rb") as f:
+        delta = f.read()
+    os.unlink(raw)
+    extents = json.loads(subprocess.run(
+        ["qemu-img", "map", "--output=json", path("overraw.vmdk")],
+        check=True, capture_output=True).stdout)
+    for e in extents:
+        if e["present"]:
+            base[e["start"]:e["start"] + e["length"]] = \
+                delta[e["start"]:e["start"] + e["length"]]
+    rewrite_desc("overraw.vmdk", lambda t: t.replace(
+        'createType=', 'parentFileNameHint="rawbase.img"\ncreateType='))
+    cases.append(f"map parent-raw overraw.vmdk {len(base)} {hashlib.md5(base).hexdigest()}")
+
+    # Missing and looping parents.
+    shutil.copy(path("chain-top.vmdk"), path("orphan.vmdk"))
+    rewrite_desc("orphan.vmdk", lambda t: t.replace('"chain-mid.vmdk"', '"gone.vmdk"'))
+    cases.append("refuse-chain orphan orphan.vmdk parent.not.found:.*gone.vmdk")
+    for a, b in (("loop-a.vmdk", "loop-b.vmdk"), ("loop-b.vmdk", "loop-a.vmdk")):
+        create(a, 4 * MiB)
+        rewrite_desc(a, lambda t, b=b: t.replace(
+            'createType=', f'parentFileNameHint="{b}"\ncreateType='))
+    cases.append("refuse-chain loop loop-a.vmdk chain.loops.back")
+
+
 def negative():
     with open(path("junk.img"), "wb") as f:
         f.write(rng.randbytes(1 * MiB))
@@ -225,6 +363,7 @@ def negative():
 
 os.makedirs(OUT, exist_ok=True)
 positive()
+vmdk_family()
 negative()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:

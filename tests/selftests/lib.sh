@@ -45,17 +45,19 @@ md5_dev()
 	dd if="$1" bs=1M 2>/dev/null | md5sum | cut -d' ' -f1
 }
 
-# vdisk_status NAME FIELD: field of the vdisk target's INFO status
-# (4: format, 5: hits, 6: misses, 7: deferred, 8: errors).
+# vdisk_status NAME FIELD: a counter of the vdisk targets' INFO status,
+# summed over the device's vdisk segments (5: hits, 6: misses,
+# 7: deferred, 8: errors).
 vdisk_status()
 {
-	dmsetup status "$1" 2>/dev/null | awk -v f="$2" '$3 == "vdisk" { print $f; exit }'
+	dmsetup status "$1" 2>/dev/null |
+		awk -v f="$2" '$3 == "vdisk" { n += $f } END { print n + 0 }'
 }
 
-# Map IMAGE as NAME, or fail the test and return 1.
+# Map IMAGE as NAME (with an optional create option), or fail the test.
 map_image()
 {
-	out=$($VDISK create "$1" "$2" 2>/tmp/err)
+	out=$($VDISK create "$1" "$2" $3 2>/tmp/err)
 	if [ $? -eq 0 ] && [ "$out" = "/dev/mapper/$1" ] && [ -b "$out" ]; then
 		return 0
 	fi

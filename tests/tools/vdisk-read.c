@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vdisk-read IMAGE [OFFSET LENGTH]: write the virtual disk's bytes (all, or
+ * vdisk-read [--ignore-parent-id] IMAGE [OFFSET LENGTH]: write the virtual disk's bytes (all, or
  * LENGTH bytes at OFFSET, both multiples of 512) to stdout, mapped in
  * userspace through the same core decoders and helper code the kernel
  * target and vdisk use.  The host-side tests compare its output with
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "disk.h"
 
 static int emit(const void *buf, size_t len)
 {
@@ -28,55 +28,42 @@ static int fail(const char *path, const char *what, uint64_t sector)
 int main(int argc, char **argv)
 {
 	static char buf[1 << 20];
+	struct vd_open_opts opts = { .ignore_parent_id = false };
 	uint64_t off = 0, len, vsec, end;
-	struct vd_image im;
+	struct vd_disk *d;
 
+	if (argc > 1 && !strcmp(argv[1], "--ignore-parent-id")) {
+		opts.ignore_parent_id = true;
+		argv++;
+		argc--;
+	}
 	if (argc != 2 && argc != 4) {
-		fprintf(stderr, "usage: vdisk-read IMAGE [OFFSET LENGTH]\n");
+		fprintf(stderr, "usage: vdisk-read [--ignore-parent-id] IMAGE [OFFSET LENGTH]\n");
 		return 2;
 	}
-	if (image_open(&im, argv[1]))
+	d = disk_open(argv[1], &opts);
+	if (!d)
 		return 1;
-	len = im.capacity * 512;
+	len = d->capacity * 512;
 	if (argc == 4) {
 		off = strtoull(argv[2], NULL, 0);
 		len = strtoull(argv[3], NULL, 0);
 	}
-	if (off % 512 || len % 512 || off > im.capacity * 512 ||
-	    len > im.capacity * 512 - off)
+	if (off % 512 || len % 512 || off > d->capacity * 512 ||
+	    len > d->capacity * 512 - off)
 		return fail(argv[1], "range outside the disk or not in sectors", 0);
 
 	vsec = off / 512;
 	end = vsec + len / 512;
 	while (vsec < end) {
-		struct vdisk_mapping m;
-		uint64_t run = im.io_sectors - vsec % im.io_sectors;
-		size_t n;
+		uint64_t run = end - vsec < sizeof(buf) / 512 ? end - vsec : sizeof(buf) / 512;
 
-		if (run > end - vsec)
-			run = end - vsec;
-		if (run > sizeof(buf) / 512)
-			run = sizeof(buf) / 512;
-		n = (size_t)run * 512;
-		if (im.fmt->map(&im, vsec, &m))
-			return fail(argv[1], "cannot read table at sector", vsec);
-		switch (m.state) {
-		case VDISK_DATA:
-			if (!vdisk_range_ok(m.sector, run, im.sectors) ||
-			    pread_full(im.fd, buf, n, m.sector * 512))
-				return fail(argv[1], "I/O error at sector", vsec);
-			break;
-		case VDISK_ZERO:
-		case VDISK_UNALLOCATED:
-			memset(buf, 0, n);
-			break;
-		case VDISK_CORRUPT:
-			return fail(argv[1], "I/O error (corrupt table) at sector", vsec);
-		}
-		if (emit(buf, n))
+		if (disk_read(d, vsec, run, buf))
+			return fail(argv[1], "I/O error reading at sector", vsec);
+		if (emit(buf, run * 512))
 			return fail(argv[1], strerror(errno), 0);
 		vsec += run;
 	}
-	image_close(&im);
+	disk_close(d);
 	return fflush(stdout) ? 1 : 0;
 }
