@@ -29,12 +29,14 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
 VD_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVDISK_VERSION='"$(VERSION)"' \
 	-D'__packed=__attribute__((__packed__))' \
-	-D'__printf(a,b)=__attribute__((format(printf,a,b)))' -Idm-vdisk/core -Itools
+	-D'__printf(a,b)=__attribute__((format(printf,a,b)))' \
+	-D'fallthrough=__attribute__((__fallthrough__))' -Idm-vdisk/core -Itools
 
 CORE_SRCS := $(wildcard dm-vdisk/core/*.c)
 CORE_HDRS := $(wildcard dm-vdisk/core/*.h)
 TOOL_SRCS := $(filter-out tools/vdisk.c,$(wildcard tools/*.c))
 TOOL_HDRS := $(wildcard tools/*.h)
+LIBS := -lz
 UNIT_TESTS := $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 
 PREFIX ?= /usr
@@ -54,17 +56,17 @@ static: tools/vdisk-static
 unit: $(UNIT_TESTS) tests/tools/vdisk-read
 
 tools/vdisk: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
-	$(CC) $(CFLAGS) $(VD_CFLAGS) $(LDFLAGS) -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) $(LDFLAGS) -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(LIBS)
 
 tools/vdisk-static: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
-	$(CC) $(CFLAGS) $(VD_CFLAGS) -static -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) -static -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(LIBS)
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS)
 	$(CC) $(CFLAGS) $(VD_CFLAGS) -Itests/unit -fsanitize=address,undefined \
-		-fno-sanitize-recover=all -o $@ $< $(CORE_SRCS)
+		-fno-sanitize-recover=all -o $@ $< $(CORE_SRCS) $(LIBS)
 
 tests/tools/vdisk-read: tests/tools/vdisk-read.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
-	$(CC) $(CFLAGS) $(VD_CFLAGS) -o $@ $< $(TOOL_SRCS) $(CORE_SRCS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) -o $@ $< $(TOOL_SRCS) $(CORE_SRCS) $(LIBS)
 
 deps:
 	tests/install-deps.sh

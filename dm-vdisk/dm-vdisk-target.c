@@ -14,6 +14,10 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/percpu.h>
+#include <linux/vmalloc.h>
+
+#include "core/vdisk_inflate.h"
+#include "dm-vdisk-compat.h"
 
 #include "dm-vdisk.h"
 
@@ -92,6 +96,64 @@ int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 	return 0;
 }
 
+/* Read whole sectors of the image into vc->cbuf-like vmalloc memory. */
+int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
+		    unsigned int sectors)
+{
+	struct dm_io_region where = {
+		.bdev = vc->dev->bdev,
+		.sector = sector,
+		.count = sectors,
+	};
+	struct dm_io_request req = {
+		.bi_opf = REQ_OP_READ,
+		.mem.type = DM_IO_VMA,
+		.mem.ptr.vma = buf,
+		.client = vc->io_client,
+	};
+
+	if (!vdisk_range_ok(sector, sectors, vc->dev_sectors))
+		return -EIO;
+	return vdisk_dm_io(&req, &where);
+}
+
+/*
+ * Serve a bio from a compressed unit, decompressing it unless it is one of
+ * the last few used: a sequential reader decompresses each unit once.
+ */
+static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
+				 const struct vdisk_mapping *m)
+{
+	sector_t vsec = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
+	struct vdisk_unit *u = NULL;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	unsigned int i, off;
+	int r;
+
+	for (i = 0; i < vc->n_units; i++)
+		if (vc->units[i].key == m->sector)
+			u = &vc->units[i];
+	if (!u) {
+		u = &vc->units[vc->next_unit];
+		vc->next_unit = (vc->next_unit + 1) % vc->n_units;
+		u->key = U64_MAX;
+		r = vc->fmt->decompress(vc, m, vsec - m->offset, u->data);
+		if (r)
+			return r;
+		u->key = m->sector;
+	}
+
+	off = m->offset << SECTOR_SHIFT;
+	if (off + bio->bi_iter.bi_size > vc->unit_bytes)
+		return -EIO;
+	bio_for_each_segment(bv, bio, iter) {
+		memcpy_to_bvec(&bv, u->data + off);
+		off += bv.bv_len;
+	}
+	return 0;
+}
+
 static void vdisk_defer(struct vdisk_c *vc, struct bio *bio)
 {
 	unsigned long flags;
@@ -132,6 +194,7 @@ static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
 		zero_fill_bio(bio);
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
+	case VDISK_COMPRESSED:	/* the worker handles these first */
 	case VDISK_CORRUPT:
 		break;
 	}
@@ -177,6 +240,19 @@ static void vdisk_work(struct work_struct *ws)
 			bio_io_error(bio);
 			continue;
 		}
+		if (m.state == VDISK_COMPRESSED) {
+			r = vdisk_read_compressed(vc, bio, &m);
+			if (r) {
+				vdisk_count(vc, VDISK_STAT_ERRORS);
+				DMERR_LIMIT("%s: cannot decompress data for sector %llu: %d",
+					    dm_device_name(dm_table_get_md(vc->ti->table)),
+					    (unsigned long long)bio->bi_iter.bi_sector, r);
+				bio_io_error(bio);
+			} else {
+				bio_endio(bio);
+			}
+			continue;
+		}
 		switch (vdisk_apply(vc, bio, &m)) {
 		case DM_MAPIO_REMAPPED:
 			dm_submit_bio_remap(bio, NULL);
@@ -197,11 +273,50 @@ static int vdisk_map(struct dm_target *ti, struct bio *bio)
 	if (bio_op(bio) != REQ_OP_READ)
 		return DM_MAPIO_KILL;
 
-	if (vdisk_lookup_bio(vc, bio, VDISK_NOWAIT, &m)) {
+	/* Decompression, like table reads, is the worker's. */
+	if (vdisk_lookup_bio(vc, bio, VDISK_NOWAIT, &m) ||
+	    m.state == VDISK_COMPRESSED) {
 		vdisk_defer(vc, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
 	return vdisk_apply(vc, bio, &m);
+}
+
+static void vdisk_free_compression(struct vdisk_c *vc)
+{
+	unsigned int i;
+
+	for (i = 0; i < vc->n_units; i++)
+		kvfree(vc->units[i].data);
+	vfree(vc->cbuf);
+	kvfree(vc->zws);
+	if (vc->io_client)
+		dm_io_client_destroy(vc->io_client);
+}
+
+/* Everything the worker needs for compressed units, allocated up front. */
+static int vdisk_alloc_compression(struct vdisk_c *vc)
+{
+	unsigned int i;
+
+	vc->io_client = dm_io_client_create();
+	if (IS_ERR(vc->io_client)) {
+		vc->io_client = NULL;
+		return -ENOMEM;
+	}
+	vc->zws = kvmalloc(vdisk_inflate_workspace_size(), GFP_KERNEL);
+	vc->cbuf = vmalloc(vc->cbuf_bytes);
+	if (!vc->zws || !vc->cbuf)
+		return -ENOMEM;
+	vc->n_units = clamp_t(unsigned int, VDISK_UNIT_CACHE_BYTES / vc->unit_bytes,
+			      2, VDISK_UNIT_CACHE_MAX);
+	for (i = 0; i < vc->n_units; i++) {
+		vc->units[i].key = U64_MAX;
+		vc->units[i].data = kvmalloc(vc->unit_bytes, GFP_KERNEL);
+		if (!vc->units[i].data)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static void vdisk_dtr(struct dm_target *ti)
@@ -210,6 +325,7 @@ static void vdisk_dtr(struct dm_target *ti)
 
 	if (vc->wq)
 		destroy_workqueue(vc->wq);
+	vdisk_free_compression(vc);
 	if (vc->fmt && vc->fmt->dtr)
 		vc->fmt->dtr(vc);
 	if (vc->bufio)
@@ -343,6 +459,14 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	vc->fmt = vdisk_formats[i];	/* after ctr: dtr undoes a partial ctr */
 	if (r)
 		goto bad;
+
+	if (vc->unit_bytes) {
+		r = vdisk_alloc_compression(vc);
+		if (r) {
+			ti->error = "Cannot allocate decompression buffers";
+			goto bad;
+		}
+	}
 
 	if (ti->len > vc->capacity) {
 		ti->error = "Target is larger than the image's virtual disk";

@@ -8,11 +8,13 @@
 #include <linux/mm.h>
 
 #include "dm-vdisk.h"
+#include "core/vdisk_inflate.h"
 
 static int vmdk_ctr(struct vdisk_c *vc)
 {
 	struct vmdk_sparse *vs = &vc->vmdk.vs;
 	struct vmdk4_header *hdr;
+	void *tail = NULL;
 	const char *why;
 	int r;
 
@@ -26,7 +28,24 @@ static int vmdk_ctr(struct vdisk_c *vc)
 		vc->ti->error = "Cannot read VMDK header";
 		goto out;
 	}
-	r = vmdk4_parse_header(hdr, vc->dev_sectors, vs, &why);
+	if (vmdk4_gd_in_footer(hdr)) {
+		/* A stream: the header that counts is in the footer. */
+		r = -EINVAL;
+		why = "truncated or damaged stream: no footer at its end";
+		if (vc->dev_sectors > VMDK4_TAIL_SECTORS) {
+			tail = kmalloc(VMDK4_TAIL_SECTORS << SECTOR_SHIFT, GFP_KERNEL);
+			r = -ENOMEM;
+			why = "Cannot allocate stream footer buffer";
+			if (tail)
+				r = vdisk_read_bytes(vc, (vc->dev_sectors - VMDK4_TAIL_SECTORS)
+						     << SECTOR_SHIFT, tail,
+						     VMDK4_TAIL_SECTORS << SECTOR_SHIFT);
+			if (!r)
+				r = vmdk4_parse_tail(tail, vc->dev_sectors, vs, &why);
+		}
+	} else {
+		r = vmdk4_parse_header(hdr, vc->dev_sectors, vs, &why);
+	}
 	if (r) {
 		vc->ti->error = (char *)why;	/* a string literal */
 		goto out;
@@ -46,7 +65,12 @@ static int vmdk_ctr(struct vdisk_c *vc)
 	}
 	vc->capacity = vs->capacity;
 	vc->io_sectors = vmdk_grain_sectors(vs);
+	if (vs->compressed) {
+		vc->unit_bytes = vmdk_grain_sectors(vs) << SECTOR_SHIFT;
+		vc->cbuf_bytes = vmdk_max_marker_bytes(vs);
+	}
 out:
+	kfree(tail);
 	kfree(hdr);
 	return r;
 }
@@ -64,9 +88,52 @@ static int vmdk_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
 	return vmdk_map(&vc->vmdk.vs, vc->vmdk.gd, vsec, vdisk_reader_fn, &rd, m);
 }
 
+/*
+ * A compressed grain: read its marker and as much data as a small grain
+ * needs, the rest only for grains that deflate badly, then inflate it.
+ */
+static int vmdk_decompress(struct vdisk_c *vc, const struct vdisk_mapping *m,
+			   sector_t unit_vsec, void *dst)
+{
+	const struct vmdk_sparse *vs = &vc->vmdk.vs;
+	unsigned int first, need;
+	const char *why;
+	u32 len;
+	long n;
+	int r;
+
+	first = min_t(u64, 8, vc->dev_sectors - m->sector);
+	r = vdisk_read_data(vc, m->sector, vc->cbuf, first);
+	if (r)
+		return r;
+	r = vmdk_grain_marker(vs, vc->cbuf, first << SECTOR_SHIFT, unit_vsec,
+			      &len, &why);
+	if (r) {
+		DMERR_LIMIT("%s: grain at sector %llu: %s",
+			    dm_device_name(dm_table_get_md(vc->ti->table)),
+			    (unsigned long long)m->sector, why);
+		return r;
+	}
+	need = DIV_ROUND_UP(VMDK4_GRAIN_MARKER_SIZE + len, SECTOR_SIZE);
+	if (need > first) {
+		r = vdisk_read_data(vc, m->sector + first,
+				    vc->cbuf + (first << SECTOR_SHIFT), need - first);
+		if (r)
+			return r;
+	}
+	n = vdisk_inflate(vc->zws, VDISK_ZLIB, vc->cbuf + VMDK4_GRAIN_MARKER_SIZE,
+			  len, dst, vc->unit_bytes);
+	if (n < 0)
+		return -EIO;
+	/* The last grain of a disk may be stored short. */
+	memset(dst + n, 0, vc->unit_bytes - n);
+	return 0;
+}
+
 const struct vdisk_format vdisk_vmdk_format = {
 	.name = "vmdk",
 	.ctr = vmdk_ctr,
 	.dtr = vmdk_dtr,
 	.lookup = vmdk_lookup,
+	.decompress = vmdk_decompress,
 };

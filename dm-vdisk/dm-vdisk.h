@@ -8,6 +8,7 @@
 
 #include <linux/device-mapper.h>
 #include <linux/dm-bufio.h>
+#include <linux/dm-io.h>
 #include <linux/workqueue.h>
 #include <linux/bio.h>
 
@@ -35,7 +36,22 @@ struct vdisk_format {
 	 */
 	int (*lookup)(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
 		      struct vdisk_mapping *m);
+	/*
+	 * Decompress the unit starting at virtual sector @unit_vsec, which
+	 * @m says is compressed, into @dst (vc->unit_bytes).  Worker only.
+	 */
+	int (*decompress)(struct vdisk_c *vc, const struct vdisk_mapping *m,
+			  sector_t unit_vsec, void *dst);
 };
+
+/* A decompressed unit kept for the bios that read the rest of it. */
+struct vdisk_unit {
+	u64 key;		/* where its compressed data starts; U64_MAX: none */
+	void *data;
+};
+
+#define VDISK_UNIT_CACHE_MAX	16
+#define VDISK_UNIT_CACHE_BYTES	(4U << 20)
 
 /* Counters in the INFO status, in this order. */
 enum vdisk_stat {
@@ -70,6 +86,18 @@ struct vdisk_c {
 
 	struct vdisk_stats __percpu *stats;
 
+	/*
+	 * Compressed images (fmt->ctr sets unit_bytes and cbuf_bytes).  All
+	 * of this belongs to the worker, which runs one item at a time.
+	 */
+	u32 unit_bytes;			/* a decompressed unit */
+	u32 cbuf_bytes;			/* room for one compressed unit */
+	void *cbuf;
+	void *zws;			/* inflate workspace */
+	struct dm_io_client *io_client;
+	unsigned int n_units, next_unit;
+	struct vdisk_unit units[VDISK_UNIT_CACHE_MAX];
+
 	union {
 		struct {
 			struct vmdk_sparse vs;
@@ -79,6 +107,8 @@ struct vdisk_c {
 };
 
 int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len);
+int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
+		    unsigned int sectors);
 int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 		    enum vdisk_wait wait);
 

@@ -137,7 +137,7 @@ static int open_parent(struct vd_disk *d, struct chain *c)
 	if (!c->opts->ignore_parent_id && id->parent_id[0] && id->id_kind &&
 	    p->ident.id_kind && !strcmp(id->id_kind, p->ident.id_kind) &&
 	    strcmp(id->parent_id, p->ident.id))
-		return err_at(d->path, "parent %s has %s %s, expected %s (--ignore-parent-id overrides)",
+		return err_at(d->path, "parent %s has %s %s, expected %s (see --ignore-parent-id)",
 			      d->parent_path, p->ident.id_kind, p->ident.id,
 			      id->parent_id);
 	return 0;
@@ -199,6 +199,18 @@ static struct vd_extent *find_extent(struct vd_disk *d, uint64_t vsec)
 	return NULL;
 }
 
+static int read_compressed(struct vd_image *im, const struct vdisk_mapping *m,
+			   uint64_t rel, uint64_t n, char *buf)
+{
+	char *unit = xmalloc(im->io_sectors * 512);
+	int r = im->fmt->read_unit(im, m, rel - m->offset, unit);
+
+	if (!r)
+		memcpy(buf, unit + (size_t)m->offset * 512, n * 512);
+	free(unit);
+	return r;
+}
+
 static int read_image(struct vd_disk *d, struct vd_extent *e, uint64_t vsec,
 		      uint64_t n, char *buf)
 {
@@ -216,10 +228,12 @@ static int read_image(struct vd_disk *d, struct vd_extent *e, uint64_t vsec,
 	case VDISK_UNALLOCATED:
 		if (d->parent)
 			return disk_read(d->parent, vsec, n, buf);
-		/* fall through */
+		fallthrough;
 	case VDISK_ZERO:
 		memset(buf, 0, n * 512);
 		return 0;
+	case VDISK_COMPRESSED:
+		return read_compressed(e->im, &m, rel, n, buf);
 	case VDISK_CORRUPT:
 		break;
 	}

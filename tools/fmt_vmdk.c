@@ -11,6 +11,7 @@
 
 #include "disk.h"
 #include "image.h"
+#include "vdisk_inflate.h"
 #include "vmdk.h"
 #include "vmdk_desc.h"
 
@@ -93,8 +94,19 @@ static int vmdk_open(struct vd_image *im)
 	im->priv = p;
 	if (image_read(im, hdr, sizeof(hdr), 0, "VMDK header"))
 		return -1;
-	if (vmdk4_parse_header(hdr, im->sectors, &p->vs, &why))
+	if (vmdk4_gd_in_footer(hdr)) {
+		uint8_t tail[VMDK4_TAIL_SECTORS * 512];
+
+		/* A stream keeps the header that counts in its footer. */
+		if (im->sectors <= VMDK4_TAIL_SECTORS ||
+		    image_read(im, tail, sizeof(tail),
+			       (im->sectors - VMDK4_TAIL_SECTORS) * 512, "stream footer"))
+			return err_at(im->path, "truncated or damaged stream: no footer at its end");
+		if (vmdk4_parse_tail(tail, im->sectors, &p->vs, &why))
+			return err_at(im->path, "%s", why);
+	} else if (vmdk4_parse_header(hdr, im->sectors, &p->vs, &why)) {
 		return err_at(im->path, "%s", why);
+	}
 	im->capacity = p->vs.capacity;
 	im->io_sectors = vmdk_grain_sectors(&p->vs);
 	p->gd = read_gd(im, p->vs.gd_sector, "grain directory");
@@ -173,12 +185,60 @@ static void vmdk_info(struct vd_image *im, struct kv_out *o)
 		info_extents(o, &p->desc);
 }
 
+/*
+ * Inflate the compressed grain whose marker is at @sector into @dst,
+ * checking the marker as the kernel does; *@stored is how many sectors
+ * marker and data take in the file.
+ */
+static int inflate_grain(struct vd_image *im, uint64_t sector,
+			 uint64_t grain_lba, void *dst, u64 *stored,
+			 const char **why)
+{
+	const struct vmdk_sparse *vs = &((struct vmdk_priv *)im->priv)->vs;
+	size_t grain = vmdk_grain_sectors(vs) * 512, avail;
+	uint8_t *buf = xmalloc(vmdk_max_marker_bytes(vs));
+	uint32_t len;
+	long n = -1;
+
+	*why = "grain marker lies past the end of the file";
+	avail = (im->sectors - sector) * 512;
+	if (avail > vmdk_max_marker_bytes(vs))
+		avail = vmdk_max_marker_bytes(vs);
+	if (pread_full(im->fd, buf, avail, sector * 512) == 0 &&
+	    vmdk_grain_marker(vs, buf, avail, grain_lba, &len, why) == 0) {
+		if (VMDK4_GRAIN_MARKER_SIZE + len > avail)
+			*why = "compressed grain runs past the end of the file";
+		else
+			n = vdisk_inflate(NULL, VDISK_ZLIB, buf + VMDK4_GRAIN_MARKER_SIZE,
+					  len, dst, grain);
+		if (n < 0 && VMDK4_GRAIN_MARKER_SIZE + len <= avail)
+			*why = "compressed grain does not inflate";
+		*stored = (VMDK4_GRAIN_MARKER_SIZE + len + 511) / 512;
+	}
+	free(buf);
+	if (n < 0)
+		return -EIO;
+	memset((char *)dst + n, 0, grain - (size_t)n);
+	return 0;
+}
+
+static int vmdk_read_unit(struct vd_image *im, const struct vdisk_mapping *m,
+			  uint64_t unit_vsec, void *dst)
+{
+	const char *why;
+	u64 stored;
+
+	return inflate_grain(im, m->sector, unit_vsec, dst, &stored, &why);
+}
+
 /* Check one grain table against the file and record what it uses. */
 static void check_gt(struct vd_image *im, struct vd_check *c,
 		     struct vd_ranges *rs, uint32_t gd_idx, const __le32 *gt)
 {
 	const struct vmdk_sparse *vs = &((struct vmdk_priv *)im->priv)->vs;
 	uint64_t grain = vmdk_grain_sectors(vs);
+	void *unit = vs->compressed ? xmalloc(grain * 512) : NULL;
+	const char *why;
 	uint32_t i;
 
 	for (i = 0; i < vmdk_gt_entries(vs); i++) {
@@ -190,7 +250,9 @@ static void check_gt(struct vd_image *im, struct vd_check *c,
 			break;
 		len = vs->capacity - vsec < grain ? vs->capacity - vsec : grain;
 		state = vmdk_decode_gte(vs, le32_to_cpu(gt[i]), &sector);
-		if (state == VDISK_DATA && !vdisk_range_ok(sector, len, vs->dev_sectors))
+		if (state == VDISK_DATA && vs->compressed)
+			state = VDISK_COMPRESSED;
+		else if (state == VDISK_DATA && !vdisk_range_ok(sector, len, vs->dev_sectors))
 			state = VDISK_CORRUPT;
 		switch (state) {
 		case VDISK_DATA:
@@ -199,6 +261,15 @@ static void check_gt(struct vd_image *im, struct vd_check *c,
 			break;
 		case VDISK_ZERO:
 			c->zero++;
+			break;
+		case VDISK_COMPRESSED:
+			c->allocated++;
+			if (inflate_grain(im, sector, vsec, unit, &len, &why))
+				check_error(c, "grain %llu at sector %llu: %s",
+					    (unsigned long long)(vsec / grain),
+					    (unsigned long long)sector, why);
+			else
+				ranges_add(rs, sector, len, "grain", vsec / grain);
 			break;
 		case VDISK_CORRUPT:
 			c->allocated++;
@@ -209,6 +280,7 @@ static void check_gt(struct vd_image *im, struct vd_check *c,
 			break;
 		}
 	}
+	free(unit);
 }
 
 static void vmdk_check(struct vd_image *im, struct vd_check *c)
@@ -301,7 +373,7 @@ bool vmdk_descriptor_probe(const uint8_t *buf, size_t len)
 	for (i = 0; i < len && buf[i]; i++)
 		if (buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t')
 			return false;
-	return memmem(buf, i, "createType", 10) != NULL;
+	return !!memmem(buf, i, "createType", 10);
 }
 
 static int open_extent(struct vd_disk *d, const char *desc_path,
@@ -342,7 +414,7 @@ static int open_extent(struct vd_disk *d, const char *desc_path,
 	}
 	if (e->kind == VD_EXT_FLAT) {
 		if (!vdisk_range_ok(l->offset, l->sectors, e->im->sectors))
-			return err_at(e->im->path, "extent file is shorter than the descriptor says (%llu sectors at %llu, file has %llu)",
+			return err_at(e->im->path, "extent file is too short (%llu sectors at %llu, file has %llu)",
 				      (unsigned long long)l->sectors,
 				      (unsigned long long)l->offset,
 				      (unsigned long long)e->im->sectors);
@@ -402,5 +474,6 @@ const struct vd_format vd_vmdk_format = {
 	.info = vmdk_info,
 	.check = vmdk_check,
 	.map = vmdk_map_sector,
+	.read_unit = vmdk_read_unit,
 	.close = vmdk_close,
 };

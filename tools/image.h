@@ -29,6 +29,9 @@ struct vd_format {
 	void (*check)(struct vd_image *im, struct vd_check *c);
 	/* Map virtual sector @vsec, as the kernel target does. */
 	int (*map)(struct vd_image *im, uint64_t vsec, struct vdisk_mapping *m);
+	/* Decompress the unit at @unit_vsec that @m says is compressed. */
+	int (*read_unit)(struct vd_image *im, const struct vdisk_mapping *m,
+			 uint64_t unit_vsec, void *dst);
 	void (*close)(struct vd_image *im);
 };
 

@@ -23,13 +23,19 @@ enum vdisk_state {
 	VDISK_UNALLOCATED,	/* not in this layer: parent, or zeros */
 	VDISK_ZERO,		/* reads as zeros */
 	VDISK_DATA,		/* stored plainly on the image device */
+	VDISK_COMPRESSED,	/* stored compressed: decompress the unit */
 	VDISK_CORRUPT,		/* metadata is inconsistent: fail the I/O */
 };
 
-/* A decoded mapping of a virtual sector. */
+/*
+ * A decoded mapping of a virtual sector.  For VDISK_COMPRESSED, @sector is
+ * where the compressed unit (grain, cluster) starts on the image device and
+ * @offset the virtual sector's place in the decompressed unit.
+ */
 struct vdisk_mapping {
 	enum vdisk_state state;
 	u64 sector;		/* VDISK_DATA: sector on the image device */
+	u32 offset;		/* VDISK_COMPRESSED: sectors into the unit */
 };
 
 /*

@@ -64,12 +64,22 @@ int vmdk4_parse_header(const void *buf, u64 dev_sectors,
 	vs->gt_shift = ilog2(gtes);
 
 	if (le64_to_cpu(h->gd_offset) == VMDK4_GD_AT_END)
-		return vdisk_bad(why, "streamOptimized VMDK is not supported yet",
-			   -EOPNOTSUPP);
-	if (vs->flags & (VMDK4_FLAG_COMPRESS | VMDK4_FLAG_MARKER) ||
-	    vs->compress != VMDK4_COMPRESS_NONE)
-		return vdisk_bad(why, "compressed grains are not supported yet",
-			   -EOPNOTSUPP);
+		return vdisk_bad(why, "grain directory is in the footer", -EINVAL);
+
+	/* Like VMware and qemu, the algorithm field says what grains hold. */
+	if (vs->compress == VMDK4_COMPRESS_DEFLATE) {
+		if (!(vs->flags & VMDK4_FLAG_MARKER))
+			return vdisk_bad(why, "compressed grains without markers are not supported",
+					 -EOPNOTSUPP);
+		if (vs->grain_shift > VMDK_MAX_COMPRESSED_GRAIN_SHIFT)
+			return vdisk_bad(why, "compressed grains over 2 MiB are not supported",
+					 -EOPNOTSUPP);
+		vs->compressed = true;
+	} else if (vs->compress != VMDK4_COMPRESS_NONE ||
+		   (vs->flags & VMDK4_FLAG_COMPRESS)) {
+		return vdisk_bad(why, "unknown grain compression algorithm",
+				 -EOPNOTSUPP);
+	}
 
 	if (!vs->capacity)
 		return vdisk_bad(why, "zero capacity (descriptor-only extents unsupported)",
@@ -100,6 +110,64 @@ int vmdk4_parse_header(const void *buf, u64 dev_sectors,
 	}
 
 	*why = NULL;
+	return 0;
+}
+
+/* A stream's header leaves the grain directory to the footer. */
+bool vmdk4_gd_in_footer(const void *buf)
+{
+	const struct vmdk4_header *h = buf;
+
+	return le32_to_cpu(h->magic) == VMDK4_MAGIC &&
+	       le64_to_cpu(h->gd_offset) == VMDK4_GD_AT_END;
+}
+
+/*
+ * Parse the last VMDK4_TAIL_SECTORS sectors of a stream: footer marker,
+ * footer (the header with the real grain directory offset), end-of-stream
+ * marker.  Anything else means the stream was cut off or damaged.
+ */
+int vmdk4_parse_tail(const void *tail, u64 dev_sectors,
+		     struct vmdk_sparse *vs, const char **why)
+{
+	const struct vmdk4_marker *fm = tail;
+	const struct vmdk4_marker *eos = tail + 2 * VDISK_SECTOR_SIZE;
+	const void *footer = tail + VDISK_SECTOR_SIZE;
+	int r;
+
+	BUILD_BUG_ON(sizeof(struct vmdk4_marker) != 16);
+	if (le32_to_cpu(fm->type) != VMDK4_MARKER_FOOTER || fm->size ||
+	    le32_to_cpu(eos->type) != VMDK4_MARKER_EOS || eos->size || eos->val ||
+	    le32_to_cpu(((const struct vmdk4_header *)footer)->magic) != VMDK4_MAGIC)
+		return vdisk_bad(why, "truncated or damaged stream: no footer at its end",
+				 -EINVAL);
+	if (vmdk4_gd_in_footer(footer))
+		return vdisk_bad(why, "stream footer has no grain directory", -EINVAL);
+	r = vmdk4_parse_header(footer, dev_sectors, vs, why);
+	if (!r && !vs->compressed)
+		return vdisk_bad(why, "stream footer does not describe compressed grains",
+				 -EINVAL);
+	return r;
+}
+
+/*
+ * Check the marker in front of a compressed grain: it must name the grain
+ * it holds and a size a grain can deflate to.  Returns the compressed
+ * data's length, which follows the VMDK4_GRAIN_MARKER_SIZE-byte marker.
+ */
+int vmdk_grain_marker(const struct vmdk_sparse *vs, const void *buf,
+		      size_t len, u64 grain_lba, u32 *data_len, const char **why)
+{
+	u32 size;
+
+	if (len < VMDK4_GRAIN_MARKER_SIZE)
+		return vdisk_bad(why, "grain marker cut off", -EIO);
+	if (get_unaligned_le64(buf) != grain_lba)
+		return vdisk_bad(why, "grain marker names another grain", -EIO);
+	size = get_unaligned_le32(buf + 8);
+	if (!size || size > vmdk_max_marker_bytes(vs) - VMDK4_GRAIN_MARKER_SIZE)
+		return vdisk_bad(why, "grain marker has a bad size", -EIO);
+	*data_len = size;
 	return 0;
 }
 

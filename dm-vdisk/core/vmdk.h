@@ -22,6 +22,16 @@
 #define VMDK4_COMPRESS_NONE	0
 #define VMDK4_COMPRESS_DEFLATE	1
 
+/* streamOptimized markers: a grain marker is {lba, size} then data. */
+#define VMDK4_MARKER_EOS	0
+#define VMDK4_MARKER_GT		1
+#define VMDK4_MARKER_GD		2
+#define VMDK4_MARKER_FOOTER	3
+#define VMDK4_GRAIN_MARKER_SIZE	12
+
+/* The tail of a stream: footer marker, footer (a header copy), EOS. */
+#define VMDK4_TAIL_SECTORS	3
+
 /*
  * Limits on what an image may claim.  Grains up to 1 GiB and grain tables of
  * up to 4096 entries cover every writer we know of (VMware and QEMU use 64 KiB
@@ -32,6 +42,14 @@
 #define VMDK_MAX_GT_ENTRIES	4096U
 #define VMDK_MAX_GD_BYTES	(32U << 20)
 #define VMDK_MAX_DESC_SECTORS	2048U		/* 1 MiB of descriptor */
+/* Compressed grains are inflated whole into memory: keep them small. */
+#define VMDK_MAX_COMPRESSED_GRAIN_SHIFT	12	/* 2 MiB */
+
+struct vmdk4_marker {
+	__le64 val;		/* grain: its LBA; metadata: sectors that follow */
+	__le32 size;		/* grain: compressed bytes; metadata: 0 */
+	__le32 type;		/* metadata only */
+} __packed;
 
 struct vmdk4_header {
 	__le32 magic;
@@ -66,10 +84,16 @@ struct vmdk_sparse {
 	u32 gt_shift;		/* log2 of the entries per grain table */
 	u32 gd_entries;
 	u16 compress;
+	bool compressed;	/* grains are deflated, behind grain markers */
 };
 
 int vmdk4_parse_header(const void *buf, u64 dev_sectors,
 		       struct vmdk_sparse *vs, const char **why);
+bool vmdk4_gd_in_footer(const void *buf);
+int vmdk4_parse_tail(const void *tail, u64 dev_sectors,
+		     struct vmdk_sparse *vs, const char **why);
+int vmdk_grain_marker(const struct vmdk_sparse *vs, const void *buf,
+		      size_t len, u64 grain_lba, u32 *data_len, const char **why);
 
 static inline u64 vmdk_grain_sectors(const struct vmdk_sparse *vs)
 {
@@ -79,6 +103,14 @@ static inline u64 vmdk_grain_sectors(const struct vmdk_sparse *vs)
 static inline u32 vmdk_gt_entries(const struct vmdk_sparse *vs)
 {
 	return 1U << vs->gt_shift;
+}
+
+/* Largest compressed grain, with its marker, that a reader must accept. */
+static inline u32 vmdk_max_marker_bytes(const struct vmdk_sparse *vs)
+{
+	/* deflate may grow incompressible data a little */
+	return (u32)(vmdk_grain_sectors(vs) << VDISK_SECTOR_SHIFT) * 2 +
+		VDISK_SECTOR_SIZE;
 }
 
 /* Size of the grain directory in bytes (at most VMDK_MAX_GD_BYTES). */
@@ -126,7 +158,13 @@ static __always_inline int vmdk_map(const struct vmdk_sparse *vs,
 	if (r)
 		return r;
 	m->state = vmdk_decode_gte(vs, le32_to_cpu(gte), &sector);
-	m->sector = sector + (vsec & (vmdk_grain_sectors(vs) - 1));
+	m->offset = vsec & (vmdk_grain_sectors(vs) - 1);
+	if (m->state == VDISK_DATA && vs->compressed) {
+		m->state = VDISK_COMPRESSED;
+		m->sector = sector;
+	} else {
+		m->sector = sector + m->offset;
+	}
 	return 0;
 }
 

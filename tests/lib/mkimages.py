@@ -28,6 +28,9 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmdkgen  # noqa: E402
+
 OUT = sys.argv[1]
 rng = random.Random(int(os.environ.get("VDISK_TEST_SEED", "20261123")))
 cases = []
@@ -317,6 +320,53 @@ def vmdk_family():
     cases.append("refuse-chain loop loop-a.vmdk chain.loops.back")
 
 
+def stream():
+    """streamOptimized: deflated grains behind markers.  qemu-img writes
+    them with the grain directory up front; VMware's exporters put it in
+    the footer, which tests/lib/vmdkgen.py writes (qemu reads both)."""
+    raw = path("stream-src.raw")
+    with open(raw, "wb") as f:
+        f.truncate(24 * MiB)
+        for _ in range(30):
+            f.seek(rng.randrange(0, 24 * MiB - 300000))
+            f.write(rng.randbytes(rng.randrange(1, 300000)))
+    run("qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o",
+        "subformat=streamOptimized", raw, path("stream-random.vmdk"))
+    os.unlink(raw)
+    expect_whole("stream-qemu-random", "stream-random.vmdk")
+
+    # Compressible and random data, a size that is not a grain multiple.
+    size = 20 * MiB + 7 * 512
+    data = bytearray(size)
+    for i in range(0, size // 2, 4096):
+        data[i:i + 4096] = (b"line %08d of some compressible text\n" % i * 120)[:4096]
+    for _ in range(20):
+        off = rng.randrange(size // 2, size - 100000)
+        data[off:off + 100000] = rng.randbytes(100000)
+    data[size - 1000:] = rng.randbytes(1000)
+    gt = vmdkgen.write_stream(path("stream-vmware.vmdk"), bytes(data[:size]))
+    expect_whole("stream-footer", "stream-vmware.vmdk")
+
+    # A cut-off export has no footer: refused.
+    with open(path("stream-vmware.vmdk"), "rb") as f:
+        img = f.read()
+    with open(path("stream-cut.vmdk"), "wb") as f:
+        f.write(img[:len(img) * 2 // 3 + 700])
+    cases.append("refuse stream-cut stream-cut.vmdk truncated.or.damaged.stream")
+    # Garbage in one grain's deflate data, and a marker naming another
+    # grain: only those grains fail.
+    bad = bytearray(img)
+    bad[gt[5] * 512 + 12 + 40:gt[5] * 512 + 12 + 60] = bytes(20)
+    with open(path("stream-baddata.vmdk"), "wb") as f:
+        f.write(bad)
+    cases.append(f"eio stream-baddata stream-baddata.vmdk 0 {5 * 65536} 4096")
+    bad = bytearray(img)
+    struct.pack_into("<Q", bad, gt[7] * 512, 123456)
+    with open(path("stream-badlba.vmdk"), "wb") as f:
+        f.write(bad)
+    cases.append(f"eio stream-badlba stream-badlba.vmdk {6 * 65536} {7 * 65536 + 8192} 4096")
+
+
 def negative():
     with open(path("junk.img"), "wb") as f:
         f.write(rng.randbytes(1 * MiB))
@@ -364,6 +414,7 @@ def negative():
 os.makedirs(OUT, exist_ok=True)
 positive()
 vmdk_family()
+stream()
 negative()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:

@@ -80,6 +80,10 @@ MUT(m_rgd_end, h->rgd_offset = cpu_to_le64(DEV_SECTORS))
 MUT(m_rgd_noflag, h->rgd_offset = cpu_to_le64(~0ULL); h->flags = 0)
 MUT(m_compress, h->flags |= cpu_to_le32(VMDK4_FLAG_COMPRESS))
 MUT(m_compress_alg, h->compress_algorithm = cpu_to_le16(1))
+MUT(m_stream, h->compress_algorithm = cpu_to_le16(1);
+	h->flags |= cpu_to_le32(VMDK4_FLAG_COMPRESS | VMDK4_FLAG_MARKER))
+MUT(m_stream_big, m_stream(h); h->grain_size = cpu_to_le64(8192))
+MUT(m_compress_alg2, h->compress_algorithm = cpu_to_le16(2))
 MUT(m_desc_big, h->desc_size = cpu_to_le64(VMDK_MAX_DESC_SECTORS + 1))
 MUT(m_desc_end, h->desc_offset = cpu_to_le64(DEV_SECTORS - 10))
 MUT(m_desc_wrap, h->desc_offset = cpu_to_le64(~0ULL - 5))
@@ -118,11 +122,14 @@ static void test_header(void)
 	expect(m_gd0, -EINVAL, "GD at sector 0 refused");
 	expect(m_gd_end, -EINVAL, "GD past the end refused");
 	expect(m_gd_last, 0, "GD in the last sector accepted");
-	expect(m_gd_stream, -EOPNOTSUPP, "GD in footer (stream) refused for now");
+	expect(m_gd_stream, -EINVAL, "GD in footer refused by the header parser");
 	expect(m_rgd_end, -EINVAL, "redundant GD past the end refused");
 	expect(m_rgd_noflag, 0, "redundant GD ignored without its flag");
-	expect(m_compress, -EOPNOTSUPP, "compressed grains refused for now");
-	expect(m_compress_alg, -EOPNOTSUPP, "deflate algorithm refused for now");
+	expect(m_compress, -EOPNOTSUPP, "compressed flag without an algorithm refused");
+	expect(m_compress_alg, -EOPNOTSUPP, "deflate without grain markers refused");
+	expect(m_compress_alg2, -EOPNOTSUPP, "unknown compression algorithm refused");
+	expect(m_stream, 0, "deflate with markers accepted");
+	expect(m_stream_big, -EOPNOTSUPP, "compressed grains over 2 MiB refused");
 	expect(m_desc_big, -EINVAL, "descriptor over 1 MiB refused");
 	expect(m_desc_end, -EINVAL, "descriptor past the end refused");
 	expect(m_desc_wrap, -EINVAL, "descriptor offset wrapping around refused");
@@ -177,6 +184,115 @@ static void test_lookup(void)
 	tap_ok(vdisk_range_ok(10, 5, 15) && !vdisk_range_ok(10, 6, 15) &&
 	       !vdisk_range_ok(U64_MAX, 2, U64_MAX) && !vdisk_range_ok(16, 0, 15),
 	       "vdisk_range_ok at the edges and on overflow");
+}
+
+/* Footer marker, footer, end-of-stream marker, as VMware writes them. */
+static void good_tail(u8 *tail)
+{
+	struct vmdk4_header *f = (struct vmdk4_header *)(tail + 512);
+	struct vmdk4_marker *fm = (struct vmdk4_marker *)tail;
+
+	memset(tail, 0, 3 * 512);
+	fm->val = cpu_to_le64(1);
+	fm->type = cpu_to_le32(VMDK4_MARKER_FOOTER);
+	good_header(f);
+	m_stream(f);
+}
+
+static void test_stream(void)
+{
+	struct vmdk4_header *f;
+	struct vmdk_sparse vs;
+	const char *why;
+	u8 tail[3 * 512], grain[64];
+	u32 len = 0;
+
+	good_tail(tail);
+	tap_is(vmdk4_parse_tail(tail, DEV_SECTORS, &vs, &why), 0, "stream tail accepted");
+	tap_ok(vs.compressed && vs.gd_sector == 30, "... compressed, GD from the footer");
+	f = (struct vmdk4_header *)(tail + 512);
+	f->gd_offset = cpu_to_le64(VMDK4_GD_AT_END);
+	tap_is(vmdk4_parse_tail(tail, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "footer deferring the GD again refused");
+	good_tail(tail);
+	tail[0] = 0;
+	tail[12] = 0;
+	tap_is(vmdk4_parse_tail(tail, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "missing footer marker refused");
+	good_tail(tail);
+	tail[1024 + 8] = 1;
+	tap_is(vmdk4_parse_tail(tail, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "damaged end-of-stream marker refused");
+	good_tail(tail);
+	f->compress_algorithm = 0;
+	f->flags = cpu_to_le32(VMDK4_FLAG_RGD);
+	tap_is(vmdk4_parse_tail(tail, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "footer of an uncompressed extent refused");
+	good_tail(tail);
+	memset(tail + 512, 0, 4);
+	tap_is(vmdk4_parse_tail(tail, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "footer without magic refused");
+
+	good_tail(tail);
+	vmdk4_parse_tail(tail, DEV_SECTORS, &vs, &why);
+	memset(grain, 0, sizeof(grain));
+	grain[0] = 0x80;		/* LBA 128 */
+	grain[8] = 40;			/* 40 bytes of data */
+	tap_is(vmdk_grain_marker(&vs, grain, sizeof(grain), 128, &len, &why), 0,
+	       "grain marker accepted");
+	tap_is(len, 40, "... with its size");
+	tap_is(vmdk_grain_marker(&vs, grain, sizeof(grain), 256, &len, &why), -EIO,
+	       "grain marker naming another grain refused");
+	tap_is(vmdk_grain_marker(&vs, grain, 11, 128, &len, &why), -EIO,
+	       "cut-off grain marker refused");
+	grain[8] = 0;
+	tap_is(vmdk_grain_marker(&vs, grain, sizeof(grain), 128, &len, &why), -EIO,
+	       "empty compressed grain refused");
+	grain[8] = 0xf5;		/* 2 * 64 KiB + 512 - 12 + 1 */
+	grain[9] = 0x01;
+	grain[10] = 0x02;
+	tap_is(vmdk_grain_marker(&vs, grain, sizeof(grain), 128, &len, &why), -EIO,
+	       "compressed grain larger than the cap refused");
+	grain[8] = 0xf4;
+	tap_is(vmdk_grain_marker(&vs, grain, sizeof(grain), 128, &len, &why), 0,
+	       "compressed grain at the cap accepted");
+}
+
+/* A table reader over a buffer, as the tools and fuzzers use it. */
+static u8 table[4096];
+
+static int read_table(void *ctx, u64 pos, void *buf, unsigned int len)
+{
+	if (pos + len > sizeof(table))
+		return -EIO;
+	memcpy(buf, table + pos, len);
+	return 0;
+}
+
+static void test_map(void)
+{
+	struct vmdk4_header h;
+	struct vmdk_sparse vs;
+	struct vdisk_mapping m;
+	__le32 gd[2] = { cpu_to_le32(2), 0 };	/* GT 0 at sector 2 */
+
+	good_header(&h);
+	parse(&h, &vs);
+	memset(table, 0, sizeof(table));
+	*(__le32 *)(table + 1024 + 4) = cpu_to_le32(300);	/* grain 1 */
+	tap_is(vmdk_map(&vs, gd, 130, read_table, NULL, &m), 0, "map: grain 1");
+	tap_ok(m.state == VDISK_DATA && m.sector == 302, "... is data at sector 302");
+	tap_is(vmdk_map(&vs, gd, 5, read_table, NULL, &m), 0, "map: grain 0");
+	tap_is(m.state, VDISK_UNALLOCATED, "... is unallocated");
+	tap_is(vmdk_map(&vs, gd, 65536 + 7, read_table, NULL, &m), 0, "map: GT 1");
+	tap_is(m.state, VDISK_UNALLOCATED, "... is absent, so unallocated");
+	vs.compressed = true;
+	vmdk_map(&vs, gd, 131, read_table, NULL, &m);
+	tap_ok(m.state == VDISK_COMPRESSED && m.sector == 300 && m.offset == 3,
+	       "map: compressed grain keeps its marker sector and the offset");
+	gd[0] = cpu_to_le32(100);
+	tap_is(vmdk_map(&vs, gd, 0, read_table, NULL, &m), -EIO,
+	       "map: a failing table read is passed on");
 }
 
 static int desc(const char *text, struct vmdk_desc *d, u32 *line)
@@ -252,6 +368,8 @@ int main(void)
 	printf("TAP version 13\n");
 	test_header();
 	test_lookup();
+	test_stream();
+	test_map();
 	test_descriptor();
 	return tap_done();
 }

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels dm-vdisk builds for, selected by what
+ * Kbuild finds in the kernel's headers (see Kbuild).
+ */
+#ifndef DM_VDISK_COMPAT_H
+#define DM_VDISK_COMPAT_H
+
+#include <linux/dm-io.h>
+#include <linux/ioprio.h>
+
+static inline int vdisk_dm_io(struct dm_io_request *req,
+			      struct dm_io_region *where)
+{
+#ifdef VDISK_DM_IO_IOPRIO
+	return dm_io(req, 1, where, NULL, IOPRIO_DEFAULT);
+#else
+	return dm_io(req, 1, where, NULL);
+#endif
+}
+
+#endif /* DM_VDISK_COMPAT_H */

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the core's inflate wrapper (libz in userspace). */
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "tap.h"
+#include "vdisk_inflate.h"
+
+static unsigned char src[65536], packed[70000], out[65536];
+
+static size_t pack(int window_bits)
+{
+	z_stream s = { 0 };
+
+	deflateInit2(&s, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+	s.next_in = src;
+	s.avail_in = sizeof(src);
+	s.next_out = packed;
+	s.avail_out = sizeof(packed);
+	deflate(&s, Z_FINISH);
+	deflateEnd(&s);
+	return s.total_out;
+}
+
+int main(void)
+{
+	size_t i, n;
+
+	printf("TAP version 13\n");
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (unsigned char)(i * 7 / 13);
+
+	n = pack(15);
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)),
+	       sizeof(out), "zlib-wrapped data inflates whole");
+	tap_ok(!memcmp(src, out, sizeof(out)), "... to the original");
+	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)),
+	       -EIO, "zlib data read as raw deflate fails");
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n - 4, out, sizeof(out)),
+	       -EIO, "truncated stream fails");
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out) - 1),
+	       -EIO, "output larger than the buffer fails");
+
+	n = pack(-15);
+	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)),
+	       sizeof(out), "raw deflate inflates whole");
+	packed[n / 2] ^= 0xff;
+	tap_ok(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)) !=
+	       (long)sizeof(out) || memcmp(src, out, sizeof(out)),
+	       "corrupt raw deflate does not pass for the original");
+	return tap_done();
+}
