@@ -25,6 +25,7 @@
 
 static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_vmdk_format,
+	&vdisk_sesparse_format,
 };
 
 static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)

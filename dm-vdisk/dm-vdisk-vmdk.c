@@ -44,7 +44,7 @@ static int vmdk_ctr(struct vdisk_c *vc)
 				r = vmdk4_parse_tail(tail, vc->dev_sectors, vs, &why);
 		}
 	} else {
-		r = vmdk4_parse_header(hdr, vc->dev_sectors, vs, &why);
+		r = vmdk_parse_header(hdr, vc->dev_sectors, vs, &why);
 	}
 	if (r) {
 		vc->ti->error = (char *)why;	/* a string literal */

@@ -12,6 +12,7 @@
 #include <linux/workqueue.h>
 #include <linux/bio.h>
 
+#include "core/sesparse.h"
 #include "core/vmdk.h"
 
 #define DM_MSG_PREFIX "vdisk"
@@ -103,6 +104,10 @@ struct vdisk_c {
 			struct vmdk_sparse vs;
 			__le32 *gd;
 		} vmdk;
+		struct {
+			struct sesparse ss;
+			__le64 *gd;
+		} sesparse;
 	};
 };
 
@@ -127,5 +132,6 @@ static inline int vdisk_reader_fn(void *ctx, u64 pos, void *buf,
 }
 
 extern const struct vdisk_format vdisk_vmdk_format;
+extern const struct vdisk_format vdisk_sesparse_format;
 
 #endif /* DM_VDISK_H */

@@ -52,7 +52,7 @@ while read -r kind name file rest; do
 			result $? "$name: vdisk check finds no errors"
 		else
 			$VDISK check "$img" >/dev/null 2>/tmp/vdisk-read.err
-			result "$([ $? -eq 2 ] && grep -q "$file: " /tmp/vdisk-read.err; echo $?)" \
+			result "$([ $? -eq 2 ] && grep -q "^vdisk: .*: " /tmp/vdisk-read.err; echo $?)" \
 				"$name: vdisk check reports the corruption (status 2)"
 		fi
 		$READ "$img" "$1" "$3" >/dev/null 2>&1

@@ -70,7 +70,8 @@ static int desc_ident(const char *path, const struct vmdk_desc *d,
 
 static bool vmdk_probe(const uint8_t *buf, size_t len)
 {
-	return len >= 4 && get_unaligned_le32(buf) == VMDK4_MAGIC;
+	return len >= 4 && (get_unaligned_le32(buf) == VMDK4_MAGIC ||
+			    get_unaligned_le32(buf) == VMDK3_MAGIC);
 }
 
 static __le32 *read_gd(struct vd_image *im, uint64_t sector, const char *what)
@@ -104,7 +105,7 @@ static int vmdk_open(struct vd_image *im)
 			return err_at(im->path, "truncated or damaged stream: no footer at its end");
 		if (vmdk4_parse_tail(tail, im->sectors, &p->vs, &why))
 			return err_at(im->path, "%s", why);
-	} else if (vmdk4_parse_header(hdr, im->sectors, &p->vs, &why)) {
+	} else if (vmdk_parse_header(hdr, im->sectors, &p->vs, &why)) {
 		return err_at(im->path, "%s", why);
 	}
 	im->capacity = p->vs.capacity;
@@ -128,7 +129,12 @@ static int vmdk_open(struct vd_image *im)
 				sizeof(p->create_type))))
 			return -1;
 	}
-	im->subformat = p->create_type[0] ? p->create_type : "sparse extent";
+	if (p->create_type[0])
+		im->subformat = p->create_type;
+	else if (get_unaligned_le32(hdr) == VMDK3_MAGIC)
+		im->subformat = "vmfsSparse extent";
+	else
+		im->subformat = "sparse extent";
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 static const struct vd_format *const formats[] = {
 	&vd_vmdk_format,
+	&vd_sesparse_format,
 };
 
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,

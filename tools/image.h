@@ -96,5 +96,6 @@ void ranges_check(struct vd_ranges *rs, struct vd_check *c);
 void ranges_free(struct vd_ranges *rs);
 
 extern const struct vd_format vd_vmdk_format;
+extern const struct vd_format vd_sesparse_format;
 
 #endif

@@ -5,6 +5,20 @@
  */
 #include "vmdk.h"
 
+/* The grain directory: one entry per grain table's span, within the cap. */
+static int vmdk_gd_geometry(struct vmdk_sparse *vs, const char **why)
+{
+	u64 span = 1ULL << (vs->grain_shift + vs->gt_shift);
+
+	if (vs->capacity > VDISK_MAX_SECTORS)
+		return vdisk_bad(why, "capacity is larger than 512 PiB", -EFBIG);
+	if (vs->capacity > (VMDK_MAX_GD_BYTES / 4) * span)
+		return vdisk_bad(why, "capacity needs a grain directory over 32 MiB",
+				 -EFBIG);
+	vs->gd_entries = (u32)DIV_ROUND_UP(vs->capacity, span);
+	return 0;
+}
+
 /*
  * Validate a VMDK4 header against the size of the device holding it.
  * Everything the decoder later relies on is checked here, so the lookup
@@ -14,7 +28,8 @@ int vmdk4_parse_header(const void *buf, u64 dev_sectors,
 		       struct vmdk_sparse *vs, const char **why)
 {
 	const struct vmdk4_header *h = buf;
-	u64 grain, gtes, span, gd_entries, gd_sectors;
+	u64 grain, gtes, gd_sectors;
+	int r;
 
 	BUILD_BUG_ON(sizeof(struct vmdk4_header) != 512);
 
@@ -83,18 +98,11 @@ int vmdk4_parse_header(const void *buf, u64 dev_sectors,
 
 	if (!vs->capacity)
 		return vdisk_bad(why, "zero capacity (descriptor-only extents unsupported)",
-			   -EOPNOTSUPP);
-	if (vs->capacity > VDISK_MAX_SECTORS)
-		return vdisk_bad(why, "capacity is larger than 512 PiB", -EFBIG);
-
-	/* One GD entry per grain table's span; the cap keeps this small. */
-	span = 1ULL << (vs->grain_shift + vs->gt_shift);
-	if (vs->capacity > (VMDK_MAX_GD_BYTES / 4) * span)
-		return vdisk_bad(why, "capacity needs a grain directory over 32 MiB",
-			   -EFBIG);
-	gd_entries = DIV_ROUND_UP(vs->capacity, span);
-	vs->gd_entries = (u32)gd_entries;
-	gd_sectors = DIV_ROUND_UP(gd_entries * 4, VDISK_SECTOR_SIZE);
+				 -EOPNOTSUPP);
+	r = vmdk_gd_geometry(vs, why);
+	if (r)
+		return r;
+	gd_sectors = DIV_ROUND_UP((u64)vs->gd_entries * 4, VDISK_SECTOR_SIZE);
 
 	vs->gd_sector = le64_to_cpu(h->gd_offset);
 	if (!vs->gd_sector || !vdisk_range_ok(vs->gd_sector, gd_sectors,
@@ -111,6 +119,56 @@ int vmdk4_parse_header(const void *buf, u64 dev_sectors,
 
 	*why = NULL;
 	return 0;
+}
+
+/*
+ * A vmfsSparse extent (VMDK3, "COWD"): 4096-entry grain tables, grains of
+ * any power-of-two size (ESXi uses one sector), no zeroed grains.
+ */
+int vmdk3_parse_header(const void *buf, u64 dev_sectors,
+		       struct vmdk_sparse *vs, const char **why)
+{
+	const struct vmdk3_header *h = buf;
+	u64 grain, gd_sectors;
+	int r;
+
+	BUILD_BUG_ON(sizeof(struct vmdk3_header) != 44);
+	memset(vs, 0, sizeof(*vs));
+	if (le32_to_cpu(h->magic) != VMDK3_MAGIC)
+		return vdisk_bad(why, "not a vmfsSparse extent (bad magic)", -EINVAL);
+	vs->version = le32_to_cpu(h->version);
+	vs->flags = le32_to_cpu(h->flags);
+	vs->dev_sectors = dev_sectors;
+	vs->capacity = le32_to_cpu(h->disk_sectors);
+	if (!vs->capacity)
+		return vdisk_bad(why, "zero capacity", -EINVAL);
+	grain = le32_to_cpu(h->granularity);
+	if (!is_power_of_2(grain) || grain > (1ULL << VMDK_MAX_GRAIN_SHIFT))
+		return vdisk_bad(why, "grain size is not a power of two up to 1 GiB",
+				 -EINVAL);
+	vs->grain_shift = ilog2(grain);
+	vs->gt_shift = ilog2(VMDK3_GT_ENTRIES);
+	r = vmdk_gd_geometry(vs, why);
+	if (r)
+		return r;
+	if (le32_to_cpu(h->gd_entries) < vs->gd_entries)
+		return vdisk_bad(why, "grain directory too small for the capacity",
+				 -EINVAL);
+	gd_sectors = DIV_ROUND_UP((u64)vs->gd_entries * 4, VDISK_SECTOR_SIZE);
+	vs->gd_sector = le32_to_cpu(h->gd_offset);
+	if (!vs->gd_sector || !vdisk_range_ok(vs->gd_sector, gd_sectors, dev_sectors))
+		return vdisk_bad(why, "grain directory lies outside the file", -EINVAL);
+	vs->overhead = vs->gd_sector;
+	*why = NULL;
+	return 0;
+}
+
+int vmdk_parse_header(const void *buf, u64 dev_sectors,
+		      struct vmdk_sparse *vs, const char **why)
+{
+	if (le32_to_cpu(*(const __le32 *)buf) == VMDK3_MAGIC)
+		return vmdk3_parse_header(buf, dev_sectors, vs, why);
+	return vmdk4_parse_header(buf, dev_sectors, vs, why);
 }
 
 /* A stream's header leaves the grain directory to the footer. */

@@ -9,6 +9,8 @@
 #include "vdisk_fmt.h"
 
 #define VMDK4_MAGIC		0x564d444bU	/* "KDMV" read little-endian */
+#define VMDK3_MAGIC		0x44574f43U	/* "COWD" read little-endian */
+#define VMDK3_GT_ENTRIES	4096U
 
 #define VMDK4_FLAG_NL_DETECT	BIT(0)
 #define VMDK4_FLAG_RGD		BIT(1)
@@ -69,7 +71,22 @@ struct vmdk4_header {
 	u8 pad[433];
 } __packed;
 
-/* A validated hosted sparse extent, in host byte order. */
+/* vmfsSparse ("COWD", VMDK3) extents of ESXi snapshots: 32-bit fields. */
+struct vmdk3_header {
+	__le32 magic;
+	__le32 version;
+	__le32 flags;
+	__le32 disk_sectors;
+	__le32 granularity;	/* grain size in sectors */
+	__le32 gd_offset;
+	__le32 gd_entries;
+	__le32 file_sectors;
+	__le32 cylinders;
+	__le32 heads;
+	__le32 sectors_per_track;
+} __packed;
+
+/* A validated sparse extent (VMDK4 or VMDK3), in host byte order. */
 struct vmdk_sparse {
 	u64 capacity;		/* virtual size, sectors */
 	u64 dev_sectors;	/* size of the device holding the extent */
@@ -89,6 +106,11 @@ struct vmdk_sparse {
 
 int vmdk4_parse_header(const void *buf, u64 dev_sectors,
 		       struct vmdk_sparse *vs, const char **why);
+int vmdk3_parse_header(const void *buf, u64 dev_sectors,
+		       struct vmdk_sparse *vs, const char **why);
+/* Either kind of sparse extent header; a stream's needs its tail too. */
+int vmdk_parse_header(const void *buf, u64 dev_sectors,
+		      struct vmdk_sparse *vs, const char **why);
 bool vmdk4_gd_in_footer(const void *buf);
 int vmdk4_parse_tail(const void *tail, u64 dev_sectors,
 		     struct vmdk_sparse *vs, const char **why);

@@ -18,6 +18,7 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
   refuse-chain NAME FILE REGEX        refused for its chain (vdisk check,
                                       which looks at one image, passes)
 """
+import gzip
 import hashlib
 import json
 import os
@@ -367,6 +368,100 @@ def stream():
     cases.append(f"eio stream-badlba stream-badlba.vmdk {6 * 65536} {7 * 65536 + 8192} 4096")
 
 
+def cid_of(img):
+    with open(path(img), "rb") as f:
+        h = f.read(512)
+        doff = struct.unpack_from("<Q", h, 28)[0]
+        f.seek(doff * 512)
+        text = f.read(4096).decode(errors="replace")
+    return int(re.search(r"\nCID=([0-9a-f]+)", text).group(1), 16)
+
+
+def esxi():
+    """ESXi snapshot deltas (vmfsSparse, seSparse) over a qemu-made base,
+    written by tests/lib/vmdkgen.py; qemu reads the chains."""
+    size = 40 * MiB
+    create("esx-base.vmdk", size)
+    qemu_io("esx-base.vmdk", [f"write -P 0x{i + 0x60:02x} {i * 4 * MiB} {3 * MiB}"
+                              for i in range(10)])
+    cid = cid_of("esx-base.vmdk")
+
+    # seSparse: every grain table entry type, over data in the base.
+    grains = {}
+    for g in rng.sample(range(size // 4096), 400):
+        kind = rng.random()
+        grains[g] = ("zero" if kind < 0.2 else "unmapped" if kind < 0.4
+                     else rng.randbytes(rng.choice((4096, 1000))))
+    vmdkgen.write_sesparse(path("esx-se-delta.vmdk"), size // 512, grains)
+    write_text("esx-se.vmdk", vmdkgen.descriptor(
+        0x5e5e5e5e, "seSparse", [f'RW {size // 512} SESPARSE "esx-se-delta.vmdk"'],
+        "esx-base.vmdk", cid))
+    expect_whole("sesparse-chain", "esx-se.vmdk")
+
+    # A dirty seSparse delta (journal not replayed) is refused.
+    vmdkgen.write_sesparse(path("esx-dirty-delta.vmdk"), size // 512,
+                           {1: b"x" * 4096}, dirty=True)
+    write_text("esx-dirty.vmdk", vmdkgen.descriptor(
+        0x5e5e5e5f, "seSparse", [f'RW {size // 512} SESPARSE "esx-dirty-delta.vmdk"']))
+    cases.append("refuse sesparse-dirty esx-dirty.vmdk journal.must.be.replayed")
+
+    # An entry of no known type fails its grain only.
+    shutil.copy(path("esx-se-delta.vmdk"), path("esx-bad-delta.vmdk"))
+    g = min(k for k in grains if k > 10)
+    with open(path("esx-bad-delta.vmdk"), "r+b") as f:
+        f.seek(6144 * 512 + (g % 4096) * 8)
+        f.write(struct.pack("<Q", 0x5 << 60))
+    write_text("esx-bad.vmdk", vmdkgen.descriptor(
+        0x5e5e5e60, "seSparse", [f'RW {size // 512} SESPARSE "esx-bad-delta.vmdk"'],
+        "esx-base.vmdk", cid))
+    cases.append(f"eio sesparse-badentry esx-bad.vmdk 0 {g * 4096} 4096")
+
+    # vmfsSparse: 512-byte grains over the base.
+    data = bytearray(size)
+    for _ in range(40):
+        off = rng.randrange(0, size - 70000)
+        n = rng.randrange(1, 70000)
+        data[off:off + n] = rng.randbytes(n)
+    vmdkgen.write_cowd(path("esx-cowd-delta.vmdk"), bytes(data))
+    write_text("esx-cowd.vmdk", vmdkgen.descriptor(
+        0x77777777, "vmfsSparse", [f'RW {size // 512} VMFSSPARSE "esx-cowd-delta.vmdk"'],
+        "esx-base.vmdk", cid))
+    expect_whole("vmfssparse-chain", "esx-cowd.vmdk")
+
+
+def corpus():
+    """Images made by VMware, ESXi, Windows and qemu, from ../shared/corpus
+    (see its MANIFEST.md); qemu-img's reading is the expected content, and
+    must be the MANIFEST's md5 too."""
+    src = os.environ.get("CORPUS", os.path.join(os.path.dirname(__file__),
+                                                "../../../shared/corpus"))
+    if not os.path.isdir(src):
+        sys.exit(f"mkimages: corpus not found at {src}")
+    with open(os.path.join(src, "MANIFEST.md")) as f:
+        manifest = f.read()
+
+    def take(rel, name):
+        full = os.path.join(src, rel)
+        if full.endswith(".gz"):
+            with gzip.open(full, "rb") as fi, open(path(name), "wb") as fo:
+                shutil.copyfileobj(fi, fo)
+        else:
+            shutil.copy(full, path(name))
+
+    def expect_corpus(case, img):
+        expect_whole(case, img)
+        md5 = cases[-1].split()[-1]
+        if md5 not in manifest:
+            sys.exit(f"mkimages: qemu reads {img} as {md5}, not as MANIFEST.md says")
+
+    take("dissect.hypervisor/sesparse.vmdk.gz", "sesparse.vmdk")
+    take("dissect.hypervisor/sesparse.ADAPTER-descriptor.vmdk", "sesparse-desc.vmdk")
+    expect_corpus("corpus-esxi-sesparse", "sesparse-desc.vmdk")
+    take("govmomi/ttylinux-pc_i486-16.1-disk1.vmdk", "govmomi-cut.vmdk")
+    cases.append("refuse corpus-govmomi-truncated govmomi-cut.vmdk "
+                 "truncated.or.damaged.stream")
+
+
 def negative():
     with open(path("junk.img"), "wb") as f:
         f.write(rng.randbytes(1 * MiB))
@@ -415,6 +510,8 @@ os.makedirs(OUT, exist_ok=True)
 positive()
 vmdk_family()
 stream()
+esxi()
+corpus()
 negative()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:

@@ -77,7 +77,8 @@ unmap_image()
 	check_clean "$1"
 }
 
-# Refusal: non-zero exit, one stderr line naming the file, matching REGEX.
+# Refusal: non-zero exit, one stderr line naming the file (or one of its
+# extent files, which start with its name), matching REGEX.
 expect_refusal()
 {
 	name=$1 file=$2 regex=$3
@@ -86,7 +87,7 @@ expect_refusal()
 		ktap_fail "$name: refused"
 		$VDISK remove "$name" >/dev/null 2>&1
 	elif [ "$(wc -l </tmp/err)" -eq 1 ] &&
-	     grep -q "$(basename "$file")" /tmp/err && grep -Eq "$regex" /tmp/err; then
+	     grep -q "$(basename "${file%.*}")" /tmp/err && grep -Eq "$regex" /tmp/err; then
 		ktap_ok "$name: refused: $(cat /tmp/err)"
 	else
 		ktap_fail "$name: refused with one line matching $regex"

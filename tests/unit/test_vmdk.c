@@ -199,6 +199,46 @@ static void good_tail(u8 *tail)
 	m_stream(f);
 }
 
+static void test_cowd(void)
+{
+	struct vmdk3_header h;
+	struct vmdk_sparse vs;
+	const char *why;
+	u8 sector[512];
+
+	memset(&h, 0, sizeof(h));
+	h.magic = cpu_to_le32(VMDK3_MAGIC);
+	h.version = cpu_to_le32(1);
+	h.disk_sectors = cpu_to_le32(81920);
+	h.granularity = cpu_to_le32(1);
+	h.gd_offset = cpu_to_le32(4);
+	h.gd_entries = cpu_to_le32(20);
+	memset(sector, 0, sizeof(sector));
+	memcpy(sector, &h, sizeof(h));
+	tap_is(vmdk_parse_header(sector, DEV_SECTORS, &vs, &why), 0, "COWD header accepted");
+	tap_ok(vs.grain_shift == 0 && vs.gt_shift == 12 && vs.gd_entries == 20 &&
+	       vs.gd_sector == 4, "COWD: 512-byte grains, 4096-entry tables");
+	h.gd_entries = cpu_to_le32(19);
+	memcpy(sector, &h, sizeof(h));
+	tap_is(vmdk_parse_header(sector, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "COWD directory too small for the capacity refused");
+	h.gd_entries = cpu_to_le32(20);
+	h.granularity = cpu_to_le32(3);
+	memcpy(sector, &h, sizeof(h));
+	tap_is(vmdk_parse_header(sector, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "COWD grain of 3 sectors refused");
+	h.granularity = cpu_to_le32(1);
+	h.gd_offset = cpu_to_le32(DEV_SECTORS);
+	memcpy(sector, &h, sizeof(h));
+	tap_is(vmdk_parse_header(sector, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "COWD directory past the end refused");
+	h.gd_offset = cpu_to_le32(4);
+	h.disk_sectors = 0;
+	memcpy(sector, &h, sizeof(h));
+	tap_is(vmdk_parse_header(sector, DEV_SECTORS, &vs, &why), -EINVAL,
+	       "COWD zero capacity refused");
+}
+
 static void test_stream(void)
 {
 	struct vmdk4_header *f;
@@ -369,6 +409,7 @@ int main(void)
 	test_header();
 	test_lookup();
 	test_stream();
+	test_cowd();
 	test_map();
 	test_descriptor();
 	return tap_done();
