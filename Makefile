@@ -36,7 +36,7 @@ CORE_SRCS := $(wildcard dm-vdisk/core/*.c)
 CORE_HDRS := $(wildcard dm-vdisk/core/*.h)
 TOOL_SRCS := $(filter-out tools/vdisk.c,$(wildcard tools/*.c))
 TOOL_HDRS := $(wildcard tools/*.h)
-LIBS := -lz
+LIBS := -lz -lzstd
 UNIT_TESTS := $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 
 PREFIX ?= /usr

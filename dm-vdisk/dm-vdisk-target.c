@@ -26,6 +26,8 @@
 static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_vmdk_format,
 	&vdisk_sesparse_format,
+	&vdisk_qcow_format,
+	&vdisk_qcow2_format,
 };
 
 static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)
@@ -126,6 +128,8 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
 				 const struct vdisk_mapping *m)
 {
 	sector_t vsec = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
+	/* Byte position: QCOW packs several compressed clusters in a sector. */
+	u64 key = ((u64)m->sector << SECTOR_SHIFT) + m->skip;
 	struct vdisk_unit *u = NULL;
 	struct bvec_iter iter;
 	struct bio_vec bv;
@@ -133,7 +137,7 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
 	int r;
 
 	for (i = 0; i < vc->n_units; i++)
-		if (vc->units[i].key == m->sector)
+		if (vc->units[i].key == key)
 			u = &vc->units[i];
 	if (!u) {
 		u = &vc->units[vc->next_unit];
@@ -142,7 +146,7 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
 		r = vc->fmt->decompress(vc, m, vsec - m->offset, u->data);
 		if (r)
 			return r;
-		u->key = m->sector;
+		u->key = key;
 	}
 
 	off = m->offset << SECTOR_SHIFT;
@@ -179,9 +183,9 @@ static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
 {
 	switch (m->state) {
 	case VDISK_DATA:
-		if (!vdisk_range_ok(m->sector, bio_sectors(bio), vc->dev_sectors))
+		if (!vdisk_range_ok(m->sector, bio_sectors(bio), vc->data_sectors))
 			break;
-		bio_set_dev(bio, vc->dev->bdev);
+		bio_set_dev(bio, vc->data_bdev);
 		bio->bi_iter.bi_sector = m->sector;
 		return DM_MAPIO_REMAPPED;
 	case VDISK_UNALLOCATED:
@@ -291,6 +295,7 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 		kvfree(vc->units[i].data);
 	vfree(vc->cbuf);
 	kvfree(vc->zws);
+	kvfree(vc->zstd_ws);
 	if (vc->io_client)
 		dm_io_client_destroy(vc->io_client);
 }
@@ -309,6 +314,11 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 	vc->cbuf = vmalloc(vc->cbuf_bytes);
 	if (!vc->zws || !vc->cbuf)
 		return -ENOMEM;
+	if (vc->zstd_ws_size) {
+		vc->zstd_ws = kvmalloc(vc->zstd_ws_size, GFP_KERNEL);
+		if (!vc->zstd_ws)
+			return -ENOMEM;
+	}
 	vc->n_units = clamp_t(unsigned int, VDISK_UNIT_CACHE_BYTES / vc->unit_bytes,
 			      2, VDISK_UNIT_CACHE_MAX);
 	for (i = 0; i < vc->n_units; i++) {
@@ -333,6 +343,8 @@ static void vdisk_dtr(struct dm_target *ti)
 		dm_bufio_client_destroy(vc->bufio);
 	if (vc->parent)
 		dm_put_device(ti, vc->parent);
+	if (vc->data)
+		dm_put_device(ti, vc->data);
 	if (vc->dev)
 		dm_put_device(ti, vc->dev);
 	free_percpu(vc->stats);
@@ -342,11 +354,12 @@ static void vdisk_dtr(struct dm_target *ti)
 static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
 {
 	static const struct dm_arg _args[] = {
-		{0, 2, "Invalid number of optional arguments"},
+		{0, 6, "Invalid number of optional arguments"},
 	};
 	struct dm_target *ti = vc->ti;
-	unsigned int argc;
+	unsigned int argc, idx;
 	const char *opt;
+	char dummy;
 	int r;
 
 	if (!as->argc)
@@ -357,7 +370,7 @@ static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
 
 	while (argc--) {
 		opt = dm_shift_arg(as);
-		if (!strcasecmp(opt, "parent") && argc) {
+		if (!strcasecmp(opt, "parent") && argc && !vc->parent) {
 			argc--;
 			r = dm_get_device(ti, dm_shift_arg(as), FMODE_READ,
 					  &vc->parent);
@@ -365,6 +378,26 @@ static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
 				ti->error = "Parent device lookup failed";
 				return r;
 			}
+			continue;
+		}
+		if (!strcasecmp(opt, "data") && argc && !vc->data) {
+			argc--;
+			r = dm_get_device(ti, dm_shift_arg(as), FMODE_READ,
+					  &vc->data);
+			if (r) {
+				ti->error = "Data device lookup failed";
+				return r;
+			}
+			continue;
+		}
+		if (!strcasecmp(opt, "snapshot") && argc && vc->snapshot < 0) {
+			argc--;
+			if (sscanf(dm_shift_arg(as), "%u%c", &idx, &dummy) != 1 ||
+			    idx > QCOW2_MAX_SNAPSHOTS) {
+				ti->error = "Invalid snapshot index";
+				return -EINVAL;
+			}
+			vc->snapshot = idx;
 			continue;
 		}
 		ti->error = "Unrecognised optional argument";
@@ -409,6 +442,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	ti->private = vc;
 	vc->ti = ti;
+	vc->snapshot = -1;
 	spin_lock_init(&vc->lock);
 	bio_list_init(&vc->deferred);
 	INIT_WORK(&vc->work, vdisk_work);
@@ -446,6 +480,8 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 
+	vc->data_bdev = vc->data ? vc->data->bdev : vc->dev->bdev;
+	vc->data_sectors = bdev_nr_sectors(vc->data_bdev);
 	vc->meta_shift = vdisk_meta_shift(vc);
 	vc->bufio = dm_bufio_client_create(vc->dev->bdev, 1U << vc->meta_shift,
 					   1, 0, NULL, NULL, 0);
@@ -456,6 +492,11 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
+	if ((vc->data || vc->snapshot >= 0) && !vdisk_formats[i]->data_and_snapshots) {
+		ti->error = "Format takes no data or snapshot option";
+		r = -EINVAL;
+		goto bad;
+	}
 	r = vdisk_formats[i]->ctr(vc);
 	vc->fmt = vdisk_formats[i];	/* after ctr: dtr undoes a partial ctr */
 	if (r)
@@ -522,8 +563,14 @@ static void vdisk_status(struct dm_target *ti, status_type_t type,
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", vc->dev->name, vc->fmt->name);
+		if (vc->parent || vc->data || vc->snapshot >= 0)
+			DMEMIT(" %u", 2 * (!!vc->parent + !!vc->data + (vc->snapshot >= 0)));
 		if (vc->parent)
-			DMEMIT(" 2 parent %s", vc->parent->name);
+			DMEMIT(" parent %s", vc->parent->name);
+		if (vc->data)
+			DMEMIT(" data %s", vc->data->name);
+		if (vc->snapshot >= 0)
+			DMEMIT(" snapshot %d", vc->snapshot);
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
@@ -552,6 +599,8 @@ static int vdisk_iterate_devices(struct dm_target *ti,
 	int r;
 
 	r = fn(ti, vc->dev, 0, vc->dev_sectors, data);
+	if (!r && vc->data)
+		r = fn(ti, vc->data, 0, vc->data_sectors, data);
 	if (!r && vc->parent)
 		r = fn(ti, vc->parent, ti->begin, ti->len, data);
 	return r;

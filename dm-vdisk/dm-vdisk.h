@@ -12,6 +12,7 @@
 #include <linux/workqueue.h>
 #include <linux/bio.h>
 
+#include "core/qcow2.h"
 #include "core/sesparse.h"
 #include "core/vmdk.h"
 
@@ -28,6 +29,7 @@ enum vdisk_wait {
 
 struct vdisk_format {
 	const char *name;
+	bool data_and_snapshots;	/* takes the data and snapshot options */
 	/* Read and validate the image's header and top-level tables. */
 	int (*ctr)(struct vdisk_c *vc);
 	void (*dtr)(struct vdisk_c *vc);
@@ -47,7 +49,7 @@ struct vdisk_format {
 
 /* A decompressed unit kept for the bios that read the rest of it. */
 struct vdisk_unit {
-	u64 key;		/* where its compressed data starts; U64_MAX: none */
+	u64 key;		/* byte where its compressed data starts; U64_MAX: none */
 	void *data;
 };
 
@@ -71,6 +73,10 @@ struct vdisk_c {
 	struct dm_target *ti;
 	struct dm_dev *dev;		/* holds the image */
 	struct dm_dev *parent;		/* lower layer, or NULL */
+	struct dm_dev *data;		/* external data file, or NULL */
+	struct block_device *data_bdev;	/* where VDISK_DATA sectors are */
+	sector_t data_sectors;
+	int snapshot;			/* snapshot to map, or -1 */
 	const struct vdisk_format *fmt;
 	sector_t dev_sectors;
 
@@ -95,6 +101,8 @@ struct vdisk_c {
 	u32 cbuf_bytes;			/* room for one compressed unit */
 	void *cbuf;
 	void *zws;			/* inflate workspace */
+	void *zstd_ws;			/* zstd workspace, if the format wants it */
+	size_t zstd_ws_size;
 	struct dm_io_client *io_client;
 	unsigned int n_units, next_unit;
 	struct vdisk_unit units[VDISK_UNIT_CACHE_MAX];
@@ -108,6 +116,10 @@ struct vdisk_c {
 			struct sesparse ss;
 			__le64 *gd;
 		} sesparse;
+		struct {
+			struct qcow2 q;
+			__be64 *l1;
+		} qcow;
 	};
 };
 
@@ -133,5 +145,7 @@ static inline int vdisk_reader_fn(void *ctx, u64 pos, void *buf,
 
 extern const struct vdisk_format vdisk_vmdk_format;
 extern const struct vdisk_format vdisk_sesparse_format;
+extern const struct vdisk_format vdisk_qcow_format;
+extern const struct vdisk_format vdisk_qcow2_format;
 
 #endif /* DM_VDISK_H */

@@ -66,8 +66,10 @@ while read -r kind name file rest; do
 		result "$([ $? -eq 1 ] && [ "$(wc -l </tmp/vdisk-read.err)" = 1 ]; echo $?)" \
 			"$name: vdisk check refuses it in one line"
 		;;&
-	refuse|refuse-chain)
-		$READ "$img" >/dev/null 2>/tmp/vdisk-read.err
+	refuse|refuse-chain|refuse-opt)
+		opt=
+		[ "$kind" = refuse-opt ] && { opt=${rest%% *}; rest=${rest#* }; }
+		$READ $opt "$img" >/dev/null 2>/tmp/vdisk-read.err
 		result "$([ $? -ne 0 ] && grep -Eq "$rest" /tmp/vdisk-read.err; echo $?)" \
 			"$name: refused ($rest)"
 		;;

@@ -54,8 +54,9 @@ char *vd_resolve(const char *child, const char *name)
 	return p;
 }
 
-static int open_layer(struct vd_disk *d, unsigned int depth)
+static int open_layer(struct vd_disk *d, const struct chain *c)
 {
+	unsigned int depth = c->depth;
 	struct vd_image *im = xcalloc(1, sizeof(*im));
 	uint8_t head[512];
 	struct stat st;
@@ -66,6 +67,8 @@ static int open_layer(struct vd_disk *d, unsigned int depth)
 		free(im);
 		return -1;
 	}
+	if (!depth)
+		im->snapshot = c->opts->snapshot;
 	fstat(im->fd, &st);
 	d->st_dev = st.st_dev;
 	d->st_ino = st.st_ino;
@@ -90,6 +93,12 @@ static int open_layer(struct vd_disk *d, unsigned int depth)
 	if (r) {
 		if (r > 0)
 			err_at(d->path, "unrecognised image format");
+		image_close(im);
+		free(im);
+		return -1;
+	}
+	if (im->snapshot && im->snapshot_index < 0) {
+		err_at(d->path, "%s images have no internal snapshots", im->fmt->name);
 		image_close(im);
 		free(im);
 		return -1;
@@ -149,7 +158,7 @@ static struct vd_disk *open_chain(const char *path, struct chain *c)
 	unsigned int depth = c->depth;
 
 	d->path = strdup(path);
-	if (!d->path || open_layer(d, depth))
+	if (!d->path || open_layer(d, c))
 		goto fail;
 	c->dev[depth] = d->st_dev;
 	c->ino[depth] = d->st_ino;
@@ -216,13 +225,15 @@ static int read_image(struct vd_disk *d, struct vd_extent *e, uint64_t vsec,
 {
 	struct vdisk_mapping m;
 	uint64_t rel = vsec - e->start;
+	struct vd_image *data;
 
 	if (e->im->fmt->map(e->im, rel, &m))
 		return -EIO;
 	switch (m.state) {
 	case VDISK_DATA:
-		if (!vdisk_range_ok(m.sector, n, e->im->sectors) ||
-		    pread_full(e->im->fd, buf, n * 512, m.sector * 512))
+		data = e->im->data_im ?: e->im;
+		if (!vdisk_range_ok(m.sector, n, data->sectors) ||
+		    pread_full(data->fd, buf, n * 512, m.sector * 512))
 			return -EIO;
 		return 0;
 	case VDISK_UNALLOCATED:

@@ -45,6 +45,7 @@ struct vd_disk {
 struct vd_open_opts {
 	bool ignore_parent_id;	/* use a parent whose id does not match */
 	bool no_parents;	/* resolve the parent's path but do not open it */
+	const char *snapshot;	/* internal snapshot of the top image to map */
 };
 
 #define VD_MAX_CHAIN 64

@@ -100,8 +100,8 @@ static int vmdk_open(struct vd_image *im)
 
 		/* A stream keeps the header that counts in its footer. */
 		if (im->sectors <= VMDK4_TAIL_SECTORS ||
-		    image_read(im, tail, sizeof(tail),
-			       (im->sectors - VMDK4_TAIL_SECTORS) * 512, "stream footer"))
+		    pread_full(im->fd, tail, sizeof(tail),
+			       (im->sectors - VMDK4_TAIL_SECTORS) * 512))
 			return err_at(im->path, "truncated or damaged stream: no footer at its end");
 		if (vmdk4_parse_tail(tail, im->sectors, &p->vs, &why))
 			return err_at(im->path, "%s", why);

@@ -17,6 +17,7 @@
 static const struct vd_format *const formats[] = {
 	&vd_vmdk_format,
 	&vd_sesparse_format,
+	&vd_qcow2_format,	/* and version 1 */
 };
 
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
@@ -36,6 +37,7 @@ int image_open_file(struct vd_image *im, const char *path)
 
 	memset(im, 0, sizeof(*im));
 	im->loop_fd = -1;
+	im->snapshot_index = -1;
 	im->path = strdup(path);
 	if (!im->path) {
 		err_at(path, "out of memory");
@@ -58,7 +60,11 @@ int image_open_file(struct vd_image *im, const char *path)
 		err_at(path, "not a regular file or block device");
 		goto fail;
 	}
-	im->sectors = im->size >> 9;
+	/*
+	 * A file that ends part-way into a sector is read as if zero-padded
+	 * to a whole one, which is what vdisk create maps (see attach()).
+	 */
+	im->sectors = (im->size + 511) >> 9;
 	return 0;
 
 fail_errno:
@@ -106,6 +112,11 @@ int image_open(struct vd_image *im, const char *path)
 
 void image_close(struct vd_image *im)
 {
+	if (im->data_im) {
+		image_close(im->data_im);
+		free(im->data_im);
+		im->data_im = NULL;
+	}
 	if (im->fmt && im->fmt->close)
 		im->fmt->close(im);
 	im->fmt = NULL;

@@ -62,6 +62,9 @@ struct vd_image {
 	void *priv;
 	dev_t dev;		/* block device holding it, once attached */
 	int loop_fd;		/* our loop device, kept open until mapped */
+	struct vd_image *data_im;	/* external data file, or NULL */
+	const char *snapshot;	/* snapshot to open, as the user named it */
+	int snapshot_index;	/* the one opened, or -1 for the active layer */
 };
 
 /* Open a file or block device (no format yet); messages name @path. */
@@ -97,5 +100,7 @@ void ranges_free(struct vd_ranges *rs);
 
 extern const struct vd_format vd_vmdk_format;
 extern const struct vd_format vd_sesparse_format;
+extern const struct vd_format vd_qcow2_format;
+extern const struct vd_format vd_qcow1_format;
 
 #endif

@@ -51,8 +51,9 @@ int pread_full(int fd, void *buf, size_t len, uint64_t off)
 		if (n < 0)
 			return -1;
 		if (n == 0) {
-			errno = ENODATA;
-			return -1;
+			/* Past the end of a file: zeros, as in its last sector. */
+			memset(p, 0, len);
+			return 0;
 		}
 		p += n;
 		off += (uint64_t)n;

@@ -16,7 +16,10 @@ int err_at(const char *what, const char *fmt, ...)
 	__printf(2, 3);
 void dbg(const char *fmt, ...) __printf(1, 2);
 
-/* Read exactly @len bytes at @off; short reads past EOF are an error. */
+/*
+ * Read exactly @len bytes at @off; what lies past the end of the file reads
+ * as zeros (callers check ranges against the file's size first).
+ */
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
 void *xmalloc(size_t len);
 void *xcalloc(size_t n, size_t len);

@@ -32,7 +32,7 @@ static void usage(FILE *f)
 		"Map virtual disk images read-only as block devices (dm-vdisk).\n"
 		"\n"
 		"Commands:\n"
-		"  create NAME IMAGE [--ignore-parent-id]\n"
+		"  create NAME IMAGE [--ignore-parent-id] [--snapshot ID|NAME]\n"
 		"                         map IMAGE as /dev/mapper/NAME and print that path\n"
 		"  remove NAME            remove NAME and everything create set up for it\n"
 		"  info IMAGE [--json]    describe IMAGE\n"
@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"\n"
 		"IMAGE is a regular file (attached to a read-only loop device) or a block\n"
 		"device; parents (backing files) are mapped below it. Formats: VMDK\n"
-		"(sparse, flat, multi-extent descriptors). See vdisk(8).\n");
+		"(sparse, flat, stream, descriptors, vmfsSparse, seSparse), QCOW and\n"
+		"QCOW2. See vdisk(8).\n");
 }
 
 static int bad_usage(const char *msg)
@@ -80,19 +81,84 @@ static int need_target(void)
 
 static int remove_tree(const char *name);
 
-/* Attach the image files of every layer to loop devices. */
-static int attach_all(struct vd_disk *d)
+/* Tail devices made before a failure: remove them (and their loops). */
+static void remove_tails(const char *name)
 {
+	char lname[160];
+	struct dm_info info;
 	unsigned int i;
+
+	for (i = 0; i < 256; i++) {
+		snprintf(lname, sizeof(lname), "%s-T%u", name, i);
+		if (dm_info(lname, &info) || !info.exists)
+			break;
+		remove_tree(lname);
+	}
+}
+
+/*
+ * A loop device ends at the file's last whole sector.  For a file that
+ * ends part-way into one (QCOW v1 images may), the rest goes on a second
+ * loop device over an unlinked temporary file holding that sector padded
+ * with zeros, and a linear device joins the two.
+ */
+static int attach_tail(struct vd_image *im, const char *name, unsigned int *n)
+{
+	char tmp[] = "/run/vdisk-tail.XXXXXX", lname[160], uuid[192], p0[64], p1[64];
+	uint8_t last[512] = { 0 };
+	uint64_t whole = im->size / 512;
+	struct dm_seg segs[2];
+	dev_t tail_dev;
+	int fd, tail_fd, r;
+
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return err_at(im->path, "cannot make a file for its last sector: %s",
+			      strerror(errno));
+	unlink(tmp);
+	r = pread_full(im->fd, last, im->size % 512, whole * 512) ||
+	    pwrite(fd, last, sizeof(last), 0) != sizeof(last);
+	tail_fd = r ? -1 : loop_attach(fd, im->path, &tail_dev);
+	close(fd);
+	if (tail_fd < 0)
+		return r ? err_at(im->path, "cannot copy its last sector") : -1;
+
+	snprintf(lname, sizeof(lname), "%s-T%u", name, (*n)++);
+	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", lname);
+	snprintf(p0, sizeof(p0), "%u:%u 0", major(im->dev), minor(im->dev));
+	snprintf(p1, sizeof(p1), "%u:%u 0", major(tail_dev), minor(tail_dev));
+	segs[0] = (struct dm_seg){ 0, whole, "linear", p0 };
+	segs[1] = (struct dm_seg){ whole, 1, "linear", p1 };
+	r = whole ? dm_create(lname, uuid, segs, 2, &im->dev) :
+		dm_create(lname, uuid, &segs[1], 1, &im->dev);
+	close(tail_fd);
+	return r;
+}
+
+static int attach(struct vd_image *im, const char *name, unsigned int *tails)
+{
+	if (im->dev)
+		return 0;
+	im->loop_fd = loop_attach(im->fd, im->path, &im->dev);
+	if (im->loop_fd < 0)
+		return -1;
+	if (im->size % 512)
+		return attach_tail(im, name, tails);
+	return 0;
+}
+
+/* Attach the image files of every layer to loop devices. */
+static int attach_all(struct vd_disk *d, const char *name)
+{
+	unsigned int i, tails = 0;
 
 	for (; d; d = d->parent) {
 		for (i = 0; i < d->n_ext; i++) {
 			struct vd_image *im = d->ext[i].im;
 
-			if (!im || im->dev)
-				continue;
-			im->loop_fd = loop_attach(im->fd, im->path, &im->dev);
-			if (im->loop_fd < 0)
+			if (im && attach(im, name, &tails))
+				return -1;
+			if (im && im->data_im && attach(im->data_im, name, &tails))
 				return -1;
 		}
 	}
@@ -116,6 +182,32 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/* "<dev> <format> [<#opts> parent <dev> data <dev> snapshot <n>]" */
+static char *image_params(const struct vd_image *im, const char *parent)
+{
+	char opts[128] = "", dev[64];
+	unsigned int n = 0;
+
+	if (parent) {
+		n += 2;
+		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
+			 " parent %s", parent);
+	}
+	if (im->data_im) {
+		n += 2;
+		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
+			 " data %u:%u", major(im->data_im->dev), minor(im->data_im->dev));
+	}
+	if (im->snapshot_index >= 0) {
+		n += 2;
+		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
+			 " snapshot %d", im->snapshot_index);
+	}
+	snprintf(dev, sizeof(dev), "%u:%u %s", major(im->dev), minor(im->dev),
+		 im->fmt->name);
+	return n ? xasprintf("%s %u%s", dev, n, opts) : xasprintf("%s", dev);
+}
+
 /*
  * The table of one layer: its extents clipped to @len sectors (the top
  * disk's size), padded with zeros when the layer is shorter.
@@ -135,11 +227,7 @@ static unsigned int layer_table(struct vd_disk *d, uint64_t len,
 		switch (e->kind) {
 		case VD_EXT_IMAGE:
 			s->type = "vdisk";
-			s->params = parent ?
-				xasprintf("%u:%u %s 2 parent %s", major(dev), minor(dev),
-					  e->im->fmt->name, parent) :
-				xasprintf("%u:%u %s", major(dev), minor(dev),
-					  e->im->fmt->name);
+			s->params = image_params(e->im, parent);
 			break;
 		case VD_EXT_FLAT:
 			s->type = "linear";
@@ -222,6 +310,7 @@ static int create_layers(const char *name, struct vd_disk *top)
 
 static const struct option create_opts[] = {
 	{ "ignore-parent-id", no_argument, NULL, 'i' },
+	{ "snapshot", required_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -234,9 +323,12 @@ static int cmd_create(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", create_opts, NULL)) != -1) {
-		if (c != 'i')
+		if (c == 'i')
+			opts.ignore_parent_id = true;
+		else if (c == 's')
+			opts.snapshot = optarg;
+		else
 			return bad_usage("unknown create option");
-		opts.ignore_parent_id = true;
 	}
 	if (optind != argc - 2)
 		return bad_usage("create needs NAME and IMAGE");
@@ -250,10 +342,12 @@ static int cmd_create(int argc, char **argv)
 	d = disk_open(argv[optind + 1], &opts);
 	if (!d)
 		return 1;
-	if (need_target() == 0 && attach_all(d) == 0 &&
+	if (need_target() == 0 && attach_all(d, argv[optind]) == 0 &&
 	    create_layers(argv[optind], d) == 0) {
 		printf("/dev/mapper/%s\n", argv[optind]);
 		r = 0;
+	} else {
+		remove_tails(argv[optind]);
 	}
 	/* The tables hold the loop devices now; autoclear frees them on remove. */
 	disk_close(d);
@@ -417,9 +511,9 @@ static int cmd_table(int argc, char **argv)
 	im = d->ext[0].im;
 	if (d->n_ext != 1 || d->ext[0].kind != VD_EXT_IMAGE || !im->is_blk)
 		err_at(argv[1], "not a block device holding an image (use vdisk create)");
-	else if (d->ident.parent_name)
-		err_at(argv[1], "image has a parent (%s): use vdisk create",
-		       d->ident.parent_name);
+	else if (d->ident.parent_name || im->data_im)
+		err_at(argv[1], "image needs other files (%s): use vdisk create",
+		       d->ident.parent_name ?: im->data_im->path);
 	else
 		r = printf("0 %llu vdisk %u:%u %s\n", (unsigned long long)d->capacity,
 			   major(im->rdev), minor(im->rdev), im->fmt->name) < 0;

@@ -14,6 +14,7 @@
 
 #define VDISK_SECTOR_SHIFT	9
 #define VDISK_SECTOR_SIZE	BIT(VDISK_SECTOR_SHIFT)
+#define VDISK_SECTOR_MASK	(VDISK_SECTOR_SIZE - 1)
 
 /* Largest virtual disk accepted: 2^50 sectors (512 PiB) keeps byte sizes in u64. */
 #define VDISK_MAX_SECTORS	BIT_ULL(50)
@@ -36,6 +37,8 @@ struct vdisk_mapping {
 	enum vdisk_state state;
 	u64 sector;		/* VDISK_DATA: sector on the image device */
 	u32 offset;		/* VDISK_COMPRESSED: sectors into the unit */
+	u32 skip;		/* ... bytes into @sector where the data starts */
+	u32 clen;		/* ... compressed bytes, or 0 if the data says */
 };
 
 /*

@@ -23,4 +23,12 @@ size_t vdisk_inflate_workspace_size(void);
 long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
 		   const void *src, size_t slen, void *dst, size_t dlen);
 
+/*
+ * The same for one zstd frame at the start of @src; bytes after the frame
+ * (qemu pads compressed clusters to a sector) are ignored.
+ */
+size_t vdisk_zstd_workspace_size(void);
+long vdisk_unzstd(void *workspace, size_t ws_size, const void *src,
+		  size_t slen, void *dst, size_t dlen);
+
 #endif /* VDISK_INFLATE_H */

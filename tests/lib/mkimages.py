@@ -15,6 +15,7 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
                                       vdisk check finds corruption unless
                                       "intact" (the failure is by design)
   mapopt NAME FILE OPTION BYTES MD5   like map, with a vdisk create option
+  refuse-opt NAME FILE OPTION REGEX   refused with that option
   refuse-chain NAME FILE REGEX        refused for its chain (vdisk check,
                                       which looks at one image, passes)
 """
@@ -32,23 +33,26 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmdkgen  # noqa: E402
 
-OUT = sys.argv[1]
+OUT = os.path.abspath(sys.argv[1])
 rng = random.Random(int(os.environ.get("VDISK_TEST_SEED", "20261123")))
 cases = []
 MiB = 1 << 20
 
 
 def run(*cmd):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    # In the images' folder: qemu finds a qcow2 data file relative to the
+    # working directory (vdisk looks next to the image).
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=OUT)
 
 
 def path(name):
     return os.path.join(OUT, name)
 
 
-def qemu_raw(img, fmt="vmdk"):
+def qemu_raw(img, fmt=None):
     raw = path("tmp.raw")
-    run("qemu-img", "convert", "-f", fmt, "-O", "raw", path(img), raw)
+    run("qemu-img", "convert", *(["-f", fmt] if fmt else []), "-O", "raw",
+        path(img), raw)
     return raw
 
 
@@ -65,7 +69,7 @@ def md5_range(f, off, length):
     return h.hexdigest()
 
 
-def expect_whole(name, img, fmt="vmdk"):
+def expect_whole(name, img, fmt=None):
     raw = qemu_raw(img, fmt)
     size = os.path.getsize(raw)
     with open(raw, "rb") as f:
@@ -82,7 +86,8 @@ def expect_windows(name, img, windows):
     os.unlink(raw)
 
 
-def qemu_io(img, cmds, fmt="vmdk"):
+def qemu_io(img, cmds, fmt=None):
+    fmt = fmt or os.path.splitext(img)[1][1:]
     args = ["qemu-io", "-f", fmt]
     for c in cmds:
         args += ["-c", c]
@@ -429,6 +434,215 @@ def esxi():
     expect_whole("vmfssparse-chain", "esx-cowd.vmdk")
 
 
+def qcow_create(img, size, fmt="qcow2", opts=(), backing=None, bfmt=None):
+    args = ["qemu-img", "create", "-f", fmt]
+    if opts:
+        args += ["-o", ",".join(opts)]
+    if backing:
+        args += ["-b", backing, "-F", bfmt]
+    run(*args, path(img), *([str(size)] if size else []))
+
+
+def qcow_writes(img, size, fmt=None, count=30, max_len=300000):
+    src = path("random.bin")
+    with open(src, "wb") as f:
+        f.write(rng.randbytes(max_len))
+    cmds = []
+    for _ in range(count):
+        n = rng.randrange(1, max_len)
+        off = rng.randrange(0, size - n)
+        cmds.append(rng.choice([f"write -s {src} {off} {n}",
+                                f"write -P 0x{rng.randrange(256):02x} {off} {n}"]))
+    qemu_io(img, cmds, fmt)
+    os.unlink(src)
+
+
+def set_be(img, off, fmt, value):
+    with open(path(img), "r+b") as f:
+        f.seek(off)
+        f.write(struct.pack(fmt, value))
+
+
+def get_be(img, off, fmt):
+    with open(path(img), "rb") as f:
+        f.seek(off)
+        return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
+
+
+def qcow():
+    """QCOW v1 and QCOW2 v2/v3 as qemu-img and qemu-io write them."""
+    # Version 1, plain and with compressed clusters.
+    qcow_create("v1.qcow", 8 * MiB, "qcow")
+    qcow_writes("v1.qcow", 8 * MiB, "qcow")
+    expect_whole("qcow1", "v1.qcow", "qcow")
+    qcow_create("v1c.qcow", 8 * MiB, "qcow")
+    src = path("v1c-src.bin")
+    with open(src, "wb") as f:
+        f.write((b"compressible " * 400)[:4096] + rng.randbytes(4096))
+    # One cluster (4 KiB) per compressed write, as qemu requires.
+    qemu_io("v1c.qcow", [f"write -c -s {src} {i * 4096} 4096" for i in range(0, 2000, 3)],
+            "qcow")
+    qcow_writes("v1c.qcow", 8 * MiB, "qcow", 5)
+    os.unlink(src)
+    expect_whole("qcow1-compressed", "v1c.qcow", "qcow")
+
+    # Versions 2 and 3, cluster sizes from 512 bytes to 2 MiB.
+    for compat, cl in (("0.10", 65536), ("1.1", 512), ("1.1", 4096), ("1.1", 65536),
+                       ("1.1", 2 * MiB)):
+        img = f"v{compat}-{cl}.qcow2"
+        qcow_create(img, 24 * MiB, opts=(f"compat={compat}", f"cluster_size={cl}"))
+        qcow_writes(img, 24 * MiB)
+        expect_whole(f"qcow2-compat{compat}-cluster{cl}", img)
+
+    # Zero writes and discards (zero clusters, bit 0, need v3).
+    qcow_create("zero.qcow2", 16 * MiB)
+    qcow_writes("zero.qcow2", 16 * MiB, count=10, max_len=2 * MiB)
+    qemu_io("zero.qcow2", ["write -z 1M 2M", "write -z -u 5M 1M", "discard 8M 1M",
+                           "write -z 10000 3000", "write -P 0x9a 12M 64k"])
+    expect_whole("qcow2-zero-discard", "zero.qcow2")
+
+    # Extended L2 (subclusters) with small unaligned writes.
+    qcow_create("extl2.qcow2", 16 * MiB, opts=("extended_l2=on", "cluster_size=65536"))
+    qcow_writes("extl2.qcow2", 16 * MiB, count=60, max_len=5000)
+    qemu_io("extl2.qcow2", ["write -z 4M 6k", "write -P 0x11 6M 2k"])
+    expect_whole("qcow2-extended-l2", "extl2.qcow2")
+
+    # Compressed images: qemu-img convert -c, zlib and zstd.
+    raw = path("c.raw")
+    with open(raw, "wb") as f:
+        for i in range(24 * 16):
+            chunk = rng.randbytes(65536) if i % 5 == 0 else \
+                (b"cluster %06d text " % i * 4096)[:65536]
+            f.write(bytes(65536) if i % 7 == 0 else chunk)
+        f.truncate(24 * MiB + 12345 // 512 * 512)
+    for ctype in ("zlib", "zstd"):
+        run("qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", "-o",
+            f"compression_type={ctype}", raw, path(f"comp-{ctype}.qcow2"))
+        expect_whole(f"qcow2-compressed-{ctype}", f"comp-{ctype}.qcow2")
+    os.unlink(raw)
+
+    # A three-layer chain: different cluster sizes, a base shorter than
+    # the overlays (reads past its end are zeros).
+    qcow_create("ch-base.qcow2", 12 * MiB, opts=("cluster_size=4096",))
+    qcow_writes("ch-base.qcow2", 12 * MiB)
+    qcow_create("ch-mid.qcow2", 20 * MiB, opts=("cluster_size=65536",),
+                backing="ch-base.qcow2", bfmt="qcow2")
+    qcow_writes("ch-mid.qcow2", 20 * MiB)
+    qcow_create("ch-top.qcow2", 24 * MiB, opts=("cluster_size=2097152",),
+                backing="ch-mid.qcow2", bfmt="qcow2")
+    qcow_writes("ch-top.qcow2", 24 * MiB, count=10)
+    qemu_io("ch-top.qcow2", ["write -z 0 4M", "discard 8M 2M"])
+    expect_whole("qcow2-chain-3", "ch-top.qcow2")
+
+    # Mixed chains: qcow2 over a VMDK and over raw, VMDK over qcow2.
+    create("mx-base.vmdk", 16 * MiB)
+    random_writes("mx-base.vmdk", 16 * MiB, 20, 500000)
+    qcow_create("mx-over-vmdk.qcow2", None, backing="mx-base.vmdk", bfmt="vmdk")
+    qcow_writes("mx-over-vmdk.qcow2", 16 * MiB)
+    expect_whole("qcow2-over-vmdk", "mx-over-vmdk.qcow2")
+    with open(path("mx-base.raw"), "wb") as f:
+        f.write(rng.randbytes(10 * MiB))
+    qcow_create("mx-over-raw.qcow2", 16 * MiB, backing="mx-base.raw", bfmt="raw")
+    qcow_writes("mx-over-raw.qcow2", 16 * MiB)
+    expect_whole("qcow2-over-raw", "mx-over-raw.qcow2")
+    # qemu refuses VMDK over non-VMDK: the expected disk is the qcow2
+    # base with what the VMDK delta allocates (qemu-img map) laid over it.
+    base_raw = qemu_raw("ch-mid.qcow2", "qcow2")
+    with open(base_raw, "rb") as f:
+        want = bytearray(f.read())
+    os.unlink(base_raw)
+    create("mx-over-qcow2.vmdk", len(want))
+    random_writes("mx-over-qcow2.vmdk", len(want), 15, 300000)
+    raw = qemu_raw("mx-over-qcow2.vmdk")
+    with open(raw, "rb") as f:
+        delta = f.read()
+    os.unlink(raw)
+    for e in json.loads(subprocess.run(
+            ["qemu-img", "map", "--output=json", path("mx-over-qcow2.vmdk")],
+            check=True, capture_output=True).stdout):
+        if e["present"]:
+            want[e["start"]:e["start"] + e["length"]] = delta[e["start"]:e["start"] + e["length"]]
+    rewrite_desc("mx-over-qcow2.vmdk", lambda t: t.replace(
+        'createType=', 'parentFileNameHint="ch-mid.qcow2"\ncreateType='))
+    cases.append(f"map vmdk-over-qcow2 mx-over-qcow2.vmdk {len(want)} "
+                 f"{hashlib.md5(want).hexdigest()}")
+
+    # Internal snapshots.
+    qcow_create("snap.qcow2", 16 * MiB)
+    qcow_writes("snap.qcow2", 16 * MiB, count=10)
+    run("qemu-img", "snapshot", "-c", "first one", path("snap.qcow2"))
+    qcow_writes("snap.qcow2", 16 * MiB, count=10)
+    run("qemu-img", "snapshot", "-c", "second", path("snap.qcow2"))
+    qcow_writes("snap.qcow2", 16 * MiB, count=10)
+    expect_whole("qcow2-snapshots-active", "snap.qcow2")
+    for sid, sel in (("1", "--snapshot=1"), ("2", "--snapshot=second")):
+        raw = path("tmp.raw")
+        run("qemu-img", "convert", "-l", f"snapshot.id={sid}", "-O", "raw",
+            path("snap.qcow2"), raw)
+        with open(raw, "rb") as f:
+            data = f.read()
+        os.unlink(raw)
+        cases.append(f"mapopt qcow2-snapshot-{sid} snap.qcow2 {sel} {len(data)} "
+                     f"{hashlib.md5(data).hexdigest()}")
+    cases.append("refuse-opt qcow2-no-such-snapshot snap.qcow2 --snapshot=nope "
+                 "no.snapshot.with.id.or.name")
+
+    # External data files, raw and not.
+    for raw_flag in ("off", "on"):
+        img = f"ext-{raw_flag}.qcow2"
+        qcow_create(img, 16 * MiB, opts=(f"data_file=ext-{raw_flag}.bin",
+                                         f"data_file_raw={raw_flag}"))
+        qcow_writes(img, 16 * MiB)
+        expect_whole(f"qcow2-data-file-raw-{raw_flag}", img)
+
+    # The dirty bit: metadata is still consistent for reads.
+    shutil.copy(path("zero.qcow2"), path("dirty.qcow2"))
+    set_be("dirty.qcow2", 72, ">Q", get_be("dirty.qcow2", 72, ">Q") | 1)
+    cases.append(cases[[c.split()[1] for c in cases].index("qcow2-zero-discard")]
+                 .replace("qcow2-zero-discard zero.qcow2", "qcow2-dirty dirty.qcow2"))
+
+    # Refusals: corrupt bit, unknown incompatible feature, encryption,
+    # missing and looping backing files, a backing format that lies.
+    shutil.copy(path("zero.qcow2"), path("corrupt.qcow2"))
+    set_be("corrupt.qcow2", 72, ">Q", 2)
+    cases.append("refuse qcow2-corrupt-bit corrupt.qcow2 marked.corrupt")
+    shutil.copy(path("zero.qcow2"), path("feature.qcow2"))
+    set_be("feature.qcow2", 72, ">Q", 1 << 5)
+    cases.append("refuse qcow2-unknown-feature feature.qcow2 unknown.incompatible.feature")
+    shutil.copy(path("zero.qcow2"), path("crypt.qcow2"))
+    set_be("crypt.qcow2", 32, ">I", 1)
+    cases.append("refuse qcow2-encrypted crypt.qcow2 encrypted")
+    shutil.copy(path("v1.qcow"), path("crypt1.qcow"))
+    set_be("crypt1.qcow", 36, ">I", 1)
+    cases.append("refuse qcow1-encrypted crypt1.qcow encrypted")
+    shutil.copy(path("ch-top.qcow2"), path("orphan.qcow2"))
+    run("qemu-img", "rebase", "-u", "-b", "gone.qcow2", "-F", "qcow2", path("orphan.qcow2"))
+    cases.append("refuse-chain qcow2-orphan orphan.qcow2 parent.not.found:.*gone.qcow2")
+    qcow_create("la.qcow2", 8 * MiB)
+    qcow_create("lb.qcow2", 8 * MiB, backing="la.qcow2", bfmt="qcow2")
+    run("qemu-img", "rebase", "-u", "-b", "lb.qcow2", "-F", "qcow2", path("la.qcow2"))
+    cases.append("refuse-chain qcow2-loop la.qcow2 loops.back")
+    shutil.copy(path("mx-over-raw.qcow2"), path("liar.qcow2"))
+    run("qemu-img", "rebase", "-u", "-b", "ch-base.qcow2", "-F", "raw", path("liar.qcow2"))
+    cases.append("refuse-chain qcow2-backing-format-lies liar.qcow2 is.qcow2,.not.raw")
+
+    # Damaged tables: an L2 entry past the end, a misaligned L1 entry.
+    shutil.copy(path("v1.1-65536.qcow2"), path("badl2.qcow2"))
+    l1 = get_be("badl2.qcow2", 40, ">Q")
+    l2 = get_be("badl2.qcow2", l1, ">Q") & 0x00fffffffffffe00
+    e = next(i for i in range(256) if get_be("badl2.qcow2", l2 + 8 * i, ">Q"))
+    good = next(i for i in range(e + 1, 256) if get_be("badl2.qcow2", l2 + 8 * i, ">Q"))
+    set_be("badl2.qcow2", l2 + 8 * e, ">Q", (1 << 63) | (1 << 50))
+    cases.append(f"eio qcow2-l2-past-end badl2.qcow2 {good * 65536} {e * 65536} 4096")
+    # With 4 KiB clusters an L2 table spans 2 MiB: only that span fails.
+    shutil.copy(path("v1.1-4096.qcow2"), path("badl1.qcow2"))
+    l1 = get_be("badl1.qcow2", 40, ">Q")
+    first = next(i for i in range(12) if get_be("badl1.qcow2", l1 + 8 * i, ">Q"))
+    later = next(i for i in range(first + 1, 12) if get_be("badl1.qcow2", l1 + 8 * i, ">Q"))
+    set_be("badl1.qcow2", l1 + 8 * first, ">Q", get_be("badl1.qcow2", l1 + 8 * first, ">Q") + 512)
+    cases.append(f"eio qcow2-l1-misaligned badl1.qcow2 {later * 2 * MiB} {first * 2 * MiB} 4096")
+
+
 def corpus():
     """Images made by VMware, ESXi, Windows and qemu, from ../shared/corpus
     (see its MANIFEST.md); qemu-img's reading is the expected content, and
@@ -441,12 +655,16 @@ def corpus():
         manifest = f.read()
 
     def take(rel, name):
+        # Written sparse: the guest's data disk stays small.
         full = os.path.join(src, rel)
-        if full.endswith(".gz"):
-            with gzip.open(full, "rb") as fi, open(path(name), "wb") as fo:
-                shutil.copyfileobj(fi, fo)
-        else:
-            shutil.copy(full, path(name))
+        opener = gzip.open if full.endswith(".gz") else open
+        with opener(full, "rb") as fi, open(path(name), "wb") as fo:
+            while chunk := fi.read(65536):
+                if any(chunk):
+                    fo.write(chunk)
+                else:
+                    fo.seek(len(chunk), os.SEEK_CUR)
+            fo.truncate()
 
     def expect_corpus(case, img):
         expect_whole(case, img)
@@ -457,6 +675,26 @@ def corpus():
     take("dissect.hypervisor/sesparse.vmdk.gz", "sesparse.vmdk")
     take("dissect.hypervisor/sesparse.ADAPTER-descriptor.vmdk", "sesparse-desc.vmdk")
     expect_corpus("corpus-esxi-sesparse", "sesparse-desc.vmdk")
+    for name in ("basic", "basic-zstd", "snapshot", "backing-chain-3",
+                 "backing-chain-2", "backing-chain-1", "data-file"):
+        take(f"dissect.hypervisor/{name}.qcow2.gz", f"{name}.qcow2")
+    take("dissect.hypervisor/data-file.bin.gz", "data-file.bin")
+    for name in ("basic", "basic-zstd", "snapshot", "backing-chain-1",
+                 "backing-chain-2", "backing-chain-3", "data-file"):
+        expect_corpus(f"corpus-qcow2-{name}", f"{name}.qcow2")
+    for sid in ("1", "2"):
+        raw = path("tmp.raw")
+        run("qemu-img", "convert", "-l", f"snapshot.id={sid}", "-O", "raw",
+            path("snapshot.qcow2"), raw)
+        md5 = md5_range(open(raw, "rb"), 0, os.path.getsize(raw))
+        if md5 not in manifest:
+            sys.exit(f"mkimages: snapshot {sid} reads as {md5}, not as MANIFEST.md says")
+        cases.append(f"mapopt corpus-qcow2-snapshot-{sid} snapshot.qcow2 "
+                     f"--snapshot={sid} {os.path.getsize(raw)} {md5}")
+        os.unlink(raw)
+    for name in ("qcow1-plain", "qcow1-compressed"):
+        take(f"generated-locally/{name}.qcow", f"{name}.qcow")
+        expect_corpus(f"corpus-{name}", f"{name}.qcow")
     take("govmomi/ttylinux-pc_i486-16.1-disk1.vmdk", "govmomi-cut.vmdk")
     cases.append("refuse corpus-govmomi-truncated govmomi-cut.vmdk "
                  "truncated.or.damaged.stream")
@@ -511,6 +749,7 @@ positive()
 vmdk_family()
 stream()
 esxi()
+qcow()
 corpus()
 negative()
 os.unlink(path("base.vmdk"))

@@ -83,7 +83,7 @@ expect_refusal()
 {
 	name=$1 file=$2 regex=$3
 	shift 3
-	if $VDISK create "$name" "$file" "$@" >/tmp/out 2>/tmp/err; then
+	if $VDISK create "$name" "$file" $@ >/tmp/out 2>/tmp/err; then
 		ktap_fail "$name: refused"
 		$VDISK remove "$name" >/dev/null 2>&1
 	elif [ "$(wc -l </tmp/err)" -eq 1 ] &&

@@ -32,13 +32,18 @@ int main(int argc, char **argv)
 	uint64_t off = 0, len, vsec, end;
 	struct vd_disk *d;
 
-	if (argc > 1 && !strcmp(argv[1], "--ignore-parent-id")) {
-		opts.ignore_parent_id = true;
+	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+		if (!strcmp(argv[1], "--ignore-parent-id"))
+			opts.ignore_parent_id = true;
+		else if (!strncmp(argv[1], "--snapshot=", 11))
+			opts.snapshot = argv[1] + 11;
+		else
+			break;
 		argv++;
 		argc--;
 	}
 	if (argc != 2 && argc != 4) {
-		fprintf(stderr, "usage: vdisk-read [--ignore-parent-id] IMAGE [OFFSET LENGTH]\n");
+		fprintf(stderr, "usage: vdisk-read [--ignore-parent-id] [--snapshot=ID] IMAGE [OFF LEN]\n");
 		return 2;
 	}
 	d = disk_open(argv[1], &opts);

@@ -44,6 +44,10 @@ int main(void)
 	n = pack(-15);
 	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)),
 	       sizeof(out), "raw deflate inflates whole");
+	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n - 8, out, sizeof(out)),
+	       -EIO, "truncated raw deflate fails");
+	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, 4096), 4096,
+	       "raw deflate filling the output is enough, as for qemu");
 	packed[n / 2] ^= 0xff;
 	tap_ok(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)) !=
 	       (long)sizeof(out) || memcmp(src, out, sizeof(out)),

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest selftests: VMDK images made on the host by qemu-img, each compared
-# with qemu-img convert's output; damaged images refused or failing with EIO.
+# Guest selftests: the images tests/lib/mkimages.py made on the host (see
+# its case list), each compared with qemu-img's reading of it; damaged
+# images refused or failing with EIO; then the CLI and dmsetup paths.
 
-vmdk_case_map()
+case_map()
 {
 	name=t-$1 file=$IMAGES/$2 bytes=$3 want=$4
 	map_image "$name" "$file" $5 || { check_clean "$name"; return; }
@@ -16,7 +17,7 @@ vmdk_case_map()
 	unmap_image "$name"
 }
 
-vmdk_case_win()
+case_win()
 {
 	name=t-$1 file=$IMAGES/$2 bytes=$3
 	shift 3
@@ -33,7 +34,7 @@ vmdk_case_win()
 	unmap_image "$name"
 }
 
-vmdk_case_eio()
+case_eio()
 {
 	name=t-$1 file=$IMAGES/$2 good=$3 bad=$4 len=$5 intact=${6:-}
 	map_image "$name" "$file" || { check_clean "$name"; return; }
@@ -54,7 +55,7 @@ vmdk_case_eio()
 }
 
 # Table from "vdisk table" on a loop device, loaded with plain dmsetup.
-vmdk_dmsetup()
+cli_dmsetup()
 {
 	file=$IMAGES/$1 want=$2
 	loop=$(losetup -f)
@@ -91,7 +92,7 @@ vmdk_dmsetup()
 
 # An image that is already a block device is used as it is, and remove
 # leaves the user's loop device alone.
-vmdk_blockdev()
+cli_blockdev()
 {
 	file=$IMAGES/$1 want=$2
 	loop=$(losetup -f)
@@ -119,7 +120,7 @@ vmdk_blockdev()
 
 # Readers keep reading while the table is suspended, resumed and reloaded
 # (a reload builds a new target with a cold cache): every read is right.
-vmdk_concurrency()
+cli_concurrency()
 {
 	file=$IMAGES/$1 want=$2
 	map_image t-conc "$file" || { check_clean t-conc; return; }
@@ -145,7 +146,7 @@ vmdk_concurrency()
 	unmap_image t-conc
 }
 
-vmdk_cli()
+cli_misc()
 {
 	first=$(awk '$1 == "map" { print $3; exit }' "$IMAGES/cases.txt")
 	$VDISK table "$IMAGES/$first" >/dev/null 2>/tmp/err
@@ -175,24 +176,28 @@ vmdk_cli()
 	ktap_result $? "cli: module unloads once nothing is mapped"
 }
 
-vmdk_tests()
+run_cases()
 {
 	# fd 3: the tools inside the loop must not eat the case list.
 	while read -r kind name file rest <&3; do
 		case $kind in
-		map) vmdk_case_map "$name" "$file" $rest ;;
+		map) case_map "$name" "$file" $rest ;;
 		mapopt)
 			set -- $rest
-			vmdk_case_map "$name" "$file" "$2" "$3" "$1"
+			case_map "$name" "$file" "$2" "$3" "$1"
 			;;
-		win) vmdk_case_win "$name" "$file" $rest ;;
-		eio) vmdk_case_eio "$name" "$file" $rest ;;
+		win) case_win "$name" "$file" $rest ;;
+		eio) case_eio "$name" "$file" $rest ;;
 		refuse|refuse-chain) expect_refusal "t-$name" "$IMAGES/$file" "$rest" ;;
+		refuse-opt)
+			set -- $rest
+			expect_refusal "t-$name" "$IMAGES/$file" "$2" "$1"
+			;;
 		esac
 	done 3<"$IMAGES/cases.txt"
 	set -- $(awk '$1 == "map" { print $3, $5; exit }' "$IMAGES/cases.txt")
-	vmdk_dmsetup "$1" "$2"
-	vmdk_blockdev "$1" "$2"
-	vmdk_concurrency "$1" "$2"
-	vmdk_cli
+	cli_dmsetup "$1" "$2"
+	cli_blockdev "$1" "$2"
+	cli_concurrency "$1" "$2"
+	cli_misc
 }

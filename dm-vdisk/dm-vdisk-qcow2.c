@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * QCOW (v1) and QCOW2 (v2, v3) images for dm-vdisk.  The L1 table (the
+ * header's or a snapshot's) is read whole at construction; L2 entries are
+ * read through dm-bufio.  Compressed clusters are the worker's.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+
+#include "dm-vdisk.h"
+#include "core/vdisk_inflate.h"
+
+/* The snapshot table entry @idx: walk the entries before it. */
+static int qcow_snapshot(struct vdisk_c *vc, u32 idx, const char **why)
+{
+	struct qcow2 *q = &vc->qcow.q;
+	size_t head = QCOW2_SNAPSHOT_HEAD + QCOW2_MAX_SNAPSHOT_EXTRA;
+	struct qcow2_snapshot s;
+	u64 off = q->snapshots_offset;
+	void *buf;
+	u32 i;
+	int r = 0;
+
+	if (idx >= q->nb_snapshots)
+		return vdisk_bad(why, "No such snapshot", -EINVAL);
+	buf = kmalloc(head, GFP_KERNEL);
+	if (!buf)
+		return vdisk_bad(why, "Cannot allocate snapshot buffer", -ENOMEM);
+	for (i = 0; i <= idx; i++) {
+		/* Entries are read up to their extra data; names are skipped. */
+		size_t n = min_t(u64, head, q->dev_bytes - min(off, q->dev_bytes));
+
+		r = n < QCOW2_SNAPSHOT_HEAD ? -EINVAL : vdisk_read_bytes(vc, off, buf, n);
+		if (!r)
+			r = qcow2_parse_snapshot(q, buf, n, &s, why);
+		if (r == -EINVAL && !*why)
+			*why = "Snapshot table lies outside the file";
+		if (r)
+			break;
+		/* the names need not fit in @buf, only in the file */
+		if (!vdisk_range_ok(off, s.entry_len, q->dev_bytes)) {
+			r = vdisk_bad(why, "Snapshot table lies outside the file", -EINVAL);
+			break;
+		}
+		off += s.entry_len;
+	}
+	kfree(buf);
+	if (r)
+		return r;
+	return qcow2_use_l1(q, s.l1_offset, s.l1_size, s.disk_size ?: q->size, why);
+}
+
+static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
+{
+	struct qcow2 *q = &vc->qcow.q;
+	const char *why = NULL;
+	void *hdr;
+	int r;
+
+	hdr = kmalloc(SECTOR_SIZE, GFP_KERNEL);
+	if (!hdr) {
+		vc->ti->error = "Cannot allocate header buffer";
+		return -ENOMEM;
+	}
+	r = vdisk_read_bytes(vc, 0, hdr, SECTOR_SIZE);
+	if (!r)
+		r = qcow_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
+	kfree(hdr);
+	if (!r && (q->version == 1) != v1)
+		r = vdisk_bad(&why, "QCOW version does not match the format", -EINVAL);
+	if (!r && q->external_data != !!vc->data)
+		r = vdisk_bad(&why, q->external_data ?
+			      "Image needs its external data file (data <dev>)" :
+			      "Image has no external data file", -EINVAL);
+	if (!r && vc->data)
+		q->data_bytes = (u64)vc->data_sectors << SECTOR_SHIFT;
+	if (!r && vc->snapshot >= 0)
+		r = qcow_snapshot(vc, vc->snapshot, &why);
+	if (r) {
+		vc->ti->error = (char *)(why ?: "Cannot read QCOW header");
+		return r;
+	}
+
+	vc->qcow.l1 = kvmalloc(qcow2_l1_bytes(q), GFP_KERNEL);
+	if (!vc->qcow.l1) {
+		vc->ti->error = "Cannot allocate L1 table";
+		return -ENOMEM;
+	}
+	r = vdisk_read_bytes(vc, q->l1_offset, vc->qcow.l1, qcow2_l1_bytes(q));
+	if (r) {
+		vc->ti->error = "Cannot read L1 table";
+		return r;
+	}
+	vc->capacity = q->capacity;
+	vc->io_sectors = qcow2_io_sectors(q);
+	/* Any cluster may be compressed: be ready for them. */
+	vc->unit_bytes = qcow2_cluster_bytes(q);
+	vc->cbuf_bytes = 2 * qcow2_cluster_bytes(q) + 2 * SECTOR_SIZE;
+	if (q->compression == QCOW2_COMPRESS_ZSTD)
+		vc->zstd_ws_size = vdisk_zstd_workspace_size();
+	return 0;
+}
+
+static int qcow1_ctr(struct vdisk_c *vc)
+{
+	return qcow_ctr_common(vc, true);
+}
+
+static int qcow2_ctr(struct vdisk_c *vc)
+{
+	return qcow_ctr_common(vc, false);
+}
+
+static void qcow_dtr(struct vdisk_c *vc)
+{
+	kvfree(vc->qcow.l1);
+}
+
+static int qcow_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
+		       struct vdisk_mapping *m)
+{
+	struct vdisk_reader rd = { .vc = vc, .wait = wait };
+
+	return qcow2_map(&vc->qcow.q, vc->qcow.l1, vsec, vdisk_reader_fn, &rd, m);
+}
+
+/*
+ * Compressed data may run past the end of the file (qemu reads zeros
+ * there); what lies inside is read, the rest is zeroed.
+ */
+static int qcow_decompress(struct vdisk_c *vc, const struct vdisk_mapping *m,
+			   sector_t unit_vsec, void *dst)
+{
+	const struct qcow2 *q = &vc->qcow.q;
+	unsigned int sectors = DIV_ROUND_UP(m->skip + m->clen, SECTOR_SIZE);
+	unsigned int avail = min_t(u64, sectors, vc->dev_sectors - m->sector);
+	void *src = vc->cbuf + m->skip;
+	long n;
+	int r;
+
+	if (sectors << SECTOR_SHIFT > vc->cbuf_bytes)
+		return -EIO;
+	r = vdisk_read_data(vc, m->sector, vc->cbuf, avail);
+	if (r)
+		return r;
+	memset(vc->cbuf + (avail << SECTOR_SHIFT), 0, (sectors - avail) << SECTOR_SHIFT);
+	if (q->compression == QCOW2_COMPRESS_ZSTD)
+		n = vdisk_unzstd(vc->zstd_ws, vc->zstd_ws_size, src, m->clen, dst,
+				 vc->unit_bytes);
+	else
+		n = vdisk_inflate(vc->zws, VDISK_RAW_DEFLATE, src, m->clen, dst,
+				  vc->unit_bytes);
+	return n == vc->unit_bytes ? 0 : -EIO;
+}
+
+const struct vdisk_format vdisk_qcow_format = {
+	.name = "qcow",
+	.ctr = qcow1_ctr,
+	.dtr = qcow_dtr,
+	.lookup = qcow_lookup,
+	.decompress = qcow_decompress,
+	.data_and_snapshots = true,
+};
+
+const struct vdisk_format vdisk_qcow2_format = {
+	.name = "qcow2",
+	.ctr = qcow2_ctr,
+	.dtr = qcow_dtr,
+	.lookup = qcow_lookup,
+	.decompress = qcow_decompress,
+	.data_and_snapshots = true,
+};
