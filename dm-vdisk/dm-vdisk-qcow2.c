@@ -66,7 +66,7 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 	if (!r)
 		r = qcow_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
 	kfree(hdr);
-	if (!r && (q->version == 1) != v1)
+	if (!r && v1 != (q->version == 1))
 		r = vdisk_bad(&why, "QCOW version does not match the format", -EINVAL);
 	if (!r && q->external_data != !!vc->data)
 		r = vdisk_bad(&why, q->external_data ?

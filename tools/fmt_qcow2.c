@@ -45,9 +45,12 @@ static void unknown_features(struct vd_image *im, const uint8_t *head, size_t le
 	u32 nlen;
 	int bit = __builtin_ctzll(bits);
 
-	if (q.cluster_bits < QCOW2_MIN_CLUSTER_BITS || q.cluster_bits > QCOW2_MAX_CLUSTER_BITS ||
-	    qcow2_parse_extensions(&q, head, len, &e, &why) ||
-	    !(name = qcow2_feature_name(&e, 0, (u8)bit, &nlen)))
+	name = NULL;
+	if (q.cluster_bits >= QCOW2_MIN_CLUSTER_BITS &&
+	    q.cluster_bits <= QCOW2_MAX_CLUSTER_BITS &&
+	    !qcow2_parse_extensions(&q, head, len, &e, &why))
+		name = qcow2_feature_name(&e, 0, (u8)bit, &nlen);
+	if (!name)
 		err_at(im->path, "unknown incompatible feature (bit %d)", bit);
 	else
 		err_at(im->path, "unknown incompatible feature: %.*s (bit %d)",
@@ -325,12 +328,13 @@ static void qcow_check(struct vd_image *im, struct vd_check *c)
 
 				switch (qcow2_decode_l2(q, e, bm, sc << q->sc_shift, &m)) {
 				case VDISK_DATA:
-					alloc = plain = true;
+					alloc = true;
+					plain = true;
 					break;
 				case VDISK_COMPRESSED:
 					alloc = true;
 					if (qcow_read_unit(im, &m, 0, unit))
-						check_error(c, "compressed cluster %llu does not decompress",
+						check_error(c, "compressed cluster %llu is damaged",
 							    (unsigned long long)idx);
 					sc = nsc;
 					break;

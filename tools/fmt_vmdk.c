@@ -102,7 +102,8 @@ static int vmdk_open(struct vd_image *im)
 		if (im->sectors <= VMDK4_TAIL_SECTORS ||
 		    pread_full(im->fd, tail, sizeof(tail),
 			       (im->sectors - VMDK4_TAIL_SECTORS) * 512))
-			return err_at(im->path, "truncated or damaged stream: no footer at its end");
+			return err_at(im->path,
+				      "truncated or damaged stream: no footer at its end");
 		if (vmdk4_parse_tail(tail, im->sectors, &p->vs, &why))
 			return err_at(im->path, "%s", why);
 	} else if (vmdk_parse_header(hdr, im->sectors, &p->vs, &why)) {
@@ -420,7 +421,7 @@ static int open_extent(struct vd_disk *d, const char *desc_path,
 	}
 	if (e->kind == VD_EXT_FLAT) {
 		if (!vdisk_range_ok(l->offset, l->sectors, e->im->sectors))
-			return err_at(e->im->path, "extent file is too short (%llu sectors at %llu, file has %llu)",
+			return err_at(e->im->path, "extent file too short: %llu sectors at %llu, has %llu",
 				      (unsigned long long)l->sectors,
 				      (unsigned long long)l->offset,
 				      (unsigned long long)e->im->sectors);

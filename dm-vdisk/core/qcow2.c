@@ -81,8 +81,8 @@ static int qcow2_parse_v23(const struct qcow2_header *h, struct qcow2 *q,
 				 -EINVAL);
 	if (q->incompat & ~QCOW2_INCOMPAT_KNOWN)
 		return vdisk_bad(why, "unknown incompatible feature", -EOPNOTSUPP);
-	if (!!(q->incompat & QCOW2_INCOMPAT_COMPRESSION) !=
-	    (q->compression != QCOW2_COMPRESS_ZLIB))
+	if (!(q->incompat & QCOW2_INCOMPAT_COMPRESSION) !=
+	    !q->compression)
 		return vdisk_bad(why, "compression type and feature bit disagree", -EINVAL);
 	if (q->compression > QCOW2_COMPRESS_ZSTD)
 		return vdisk_bad(why, "unknown compression type", -EOPNOTSUPP);

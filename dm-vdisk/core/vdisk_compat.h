@@ -107,7 +107,10 @@ static inline u64 get_unaligned_be64(const void *p)
 	return be64toh(v);
 }
 
-#define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
+#define min_t(type, a, b) ({		\
+	type __a = (a), __b = (b);	\
+	__a < __b ? __a : __b;		\
+})
 
 static inline bool is_power_of_2(u64 n)
 {

@@ -53,7 +53,6 @@ size_t vdisk_inflate_workspace_size(void)
 	return zlib_inflate_workspacesize();
 }
 
-
 long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
 		   const void *src, size_t slen, void *dst, size_t dlen)
 {

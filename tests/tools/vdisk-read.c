@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 		argc--;
 	}
 	if (argc != 2 && argc != 4) {
-		fprintf(stderr, "usage: vdisk-read [--ignore-parent-id] [--snapshot=ID] IMAGE [OFF LEN]\n");
+		fprintf(stderr, "usage: vdisk-read [OPTIONS] IMAGE [OFF LEN]\n");
 		return 2;
 	}
 	d = disk_open(argv[1], &opts);

@@ -309,7 +309,8 @@ static void l2_tests(void)
 	parse(&q);
 	m.state = VDISK_UNALLOCATED;
 	qcow2_raw_fallback(&q, 100, &m);
-	tap_ok(m.state == VDISK_DATA && m.sector == 100, "raw data file: holes at the guest offset");
+	tap_ok(m.state == VDISK_DATA && m.sector == 100,
+	       "raw data file: holes at the guest offset");
 	tap_is(qcow2_decode_l2(&q, QCOW2_COMPRESSED | 0x50000, 0, 0, &m), VDISK_CORRUPT,
 	       "compressed cluster with an external data file");
 
