@@ -245,19 +245,12 @@ static void qcow_info(struct vd_image *im, struct kv_out *o)
 	kv_list_end(o);
 }
 
-static int pread_fn(void *ctx, u64 pos, void *buf, unsigned int len)
-{
-	struct vd_image *im = ctx;
-
-	return pread_full(im->fd, buf, len, pos) ? -EIO : 0;
-}
-
 static int qcow_map_sector(struct vd_image *im, uint64_t vsec,
 			   struct vdisk_mapping *m)
 {
 	struct qcow_priv *p = im->priv;
 
-	return qcow2_map(&p->q, p->l1, vsec, pread_fn, im, m);
+	return qcow2_map(&p->q, p->l1, vsec, image_read_fn, im, m);
 }
 
 /* Decompress a cluster, zero-filling what lies past the end of the file. */

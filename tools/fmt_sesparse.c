@@ -63,19 +63,12 @@ static void sesparse_info(struct vd_image *im, struct kv_out *o)
 	kv_u64(o, "grains_sector", ss->grain_sector);
 }
 
-static int pread_fn(void *ctx, u64 pos, void *buf, unsigned int len)
-{
-	struct vd_image *im = ctx;
-
-	return pread_full(im->fd, buf, len, pos) ? -EIO : 0;
-}
-
 static int sesparse_map_sector(struct vd_image *im, uint64_t vsec,
 			       struct vdisk_mapping *m)
 {
 	struct sesparse_priv *p = im->priv;
 
-	return sesparse_map(&p->ss, p->gd, vsec, pread_fn, im, m);
+	return sesparse_map(&p->ss, p->gd, vsec, image_read_fn, im, m);
 }
 
 static void sesparse_check(struct vd_image *im, struct vd_check *c)

@@ -354,19 +354,12 @@ static void vmdk_check(struct vd_image *im, struct vd_check *c)
 	free(rgt);
 }
 
-static int pread_fn(void *ctx, u64 pos, void *buf, unsigned int len)
-{
-	struct vd_image *im = ctx;
-
-	return pread_full(im->fd, buf, len, pos) ? -EIO : 0;
-}
-
 static int vmdk_map_sector(struct vd_image *im, uint64_t vsec,
 			   struct vdisk_mapping *m)
 {
 	struct vmdk_priv *p = im->priv;
 
-	return vmdk_map(&p->vs, p->gd, vsec, pread_fn, im, m);
+	return vmdk_map(&p->vs, p->gd, vsec, image_read_fn, im, m);
 }
 
 /* VMware's descriptors start with this line; others at least name a type. */

@@ -31,6 +31,13 @@ int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
 	return 0;
 }
 
+int image_read_fn(void *ctx, u64 pos, void *buf, unsigned int len)
+{
+	struct vd_image *im = ctx;
+
+	return pread_full(im->fd, buf, len, pos) ? -EIO : 0;
+}
+
 int image_open_file(struct vd_image *im, const char *path)
 {
 	struct stat st;

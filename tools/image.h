@@ -75,6 +75,8 @@ int image_open(struct vd_image *im, const char *path);
 void image_close(struct vd_image *im);
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
 	       const char *what);
+/* The core's table reader (vdisk_read_fn) over an image file; ctx is it. */
+int image_read_fn(void *ctx, u64 pos, void *buf, unsigned int len);
 
 void check_error(struct vd_check *c, const char *fmt, ...)
 	__printf(2, 3);
