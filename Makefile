@@ -43,7 +43,7 @@ PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all module helper static unit check demo install clean deps
+.PHONY: all module helper static unit check demo bench fuzz install clean deps
 
 all: module helper
 
@@ -75,6 +75,15 @@ check:
 	tests/install-deps.sh
 	$(MAKE) all static unit
 	tests/run-tests.sh
+
+fuzz:
+	tests/install-deps.sh
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/run.sh
+
+bench:
+	tests/install-deps.sh
+	$(MAKE) all static
+	tests/bench/bench.sh
 
 demo:
 	tests/install-deps.sh

@@ -80,10 +80,8 @@ int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 
 	data = dm_bufio_get(vc->bufio, block, &b);
 	if (IS_ERR_OR_NULL(data)) {
-		if (wait == VDISK_NOWAIT) {
-			vdisk_count(vc, VDISK_STAT_MISSES);
+		if (wait == VDISK_NOWAIT)
 			return -EWOULDBLOCK;
-		}
 		if (wait == VDISK_PREFETCH) {
 			dm_bufio_prefetch(vc->bufio, block, 1);
 			return -EWOULDBLOCK;
@@ -269,21 +267,58 @@ static void vdisk_work(struct work_struct *ws)
 	}
 }
 
+/* Does mapping @n of the unit @run sectors on carry on where @m started? */
+static bool vdisk_continues(const struct vdisk_mapping *m,
+			    const struct vdisk_mapping *n, sector_t run)
+{
+	if (n->state != m->state)
+		return false;
+	switch (m->state) {
+	case VDISK_DATA:
+		return n->sector == m->sector + run;
+	case VDISK_ZERO:
+	case VDISK_UNALLOCATED:	/* zeros, or the parent at the same sectors */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Bios are not split at unit (grain, cluster) boundaries up front: a bio
+ * is mapped as far as its units continue one another (contiguous data,
+ * zeros, the parent), which is all of it for images written in order, and
+ * dm resubmits the rest.  Misses and compressed units are deferred a unit
+ * at a time, which is all the worker handles.
+ */
 static int vdisk_map(struct dm_target *ti, struct bio *bio)
 {
 	struct vdisk_c *vc = ti->private;
-	struct vdisk_mapping m;
+	sector_t vsec = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	sector_t run = vc->io_sectors - (vsec & (vc->io_sectors - 1));
+	struct vdisk_mapping m, n;
+	int r;
 
 	/* The device is read-only: only reads are ever mapped. */
 	if (bio_op(bio) != REQ_OP_READ)
 		return DM_MAPIO_KILL;
 
 	/* Decompression, like table reads, is the worker's. */
-	if (vdisk_lookup_bio(vc, bio, VDISK_NOWAIT, &m) ||
-	    m.state == VDISK_COMPRESSED) {
+	r = vc->fmt->lookup(vc, vsec, VDISK_NOWAIT, &m);
+	if (r || m.state == VDISK_COMPRESSED) {
+		if (r)
+			vdisk_count(vc, VDISK_STAT_MISSES);
+		if (run < bio_sectors(bio))
+			dm_accept_partial_bio(bio, run);
 		vdisk_defer(vc, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
+	while (run < bio_sectors(bio) &&
+	       !vc->fmt->lookup(vc, vsec + run, VDISK_NOWAIT, &n) &&
+	       vdisk_continues(&m, &n, run))
+		run += vc->io_sectors;
+	if (run < bio_sectors(bio))
+		dm_accept_partial_bio(bio, run);
 	return vdisk_apply(vc, bio, &m);
 }
 
@@ -522,9 +557,9 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	r = dm_set_target_max_io_len(ti, vc->io_sectors);
-	if (r) {
-		ti->error = "Cannot set grain size as maximum I/O length";
+	if (!is_power_of_2(vc->io_sectors)) {
+		ti->error = "Unit size is not a power of two";
+		r = -EINVAL;
 		goto bad;
 	}
 

@@ -58,8 +58,8 @@ struct vdisk_unit {
 
 /* Counters in the INFO status, in this order. */
 enum vdisk_stat {
-	VDISK_STAT_HITS,	/* bios mapped in .map from cached tables */
-	VDISK_STAT_MISSES,	/* ... whose table block was not cached */
+	VDISK_STAT_HITS,	/* table blocks .map found cached */
+	VDISK_STAT_MISSES,	/* bios deferred: their table block was not */
 	VDISK_STAT_DEFERRED,	/* bios handed to the worker */
 	VDISK_STAT_ERRORS,	/* bios failed: table I/O errors, corrupt entries */
 	VDISK_NR_STATS
@@ -84,7 +84,7 @@ struct vdisk_c {
 	unsigned int meta_shift;	/* log2 of the bufio block size */
 
 	sector_t capacity;		/* virtual size, set by fmt->ctr */
-	sector_t io_sectors;		/* bios are split at this boundary */
+	sector_t io_sectors;		/* mapping unit: grain, cluster, ... */
 
 	struct workqueue_struct *wq;
 	struct work_struct work;

@@ -42,6 +42,7 @@ for t in tests/unit/test_*; do
 	[ -x "$t" ] && suite "unit-$(basename "$t")" "$t"
 done
 suite host-read tests/host-read.sh
+FUZZ_SECONDS=${FUZZ_SECONDS:-15} suite fuzz tests/fuzz/run.sh
 suite guest tests/selftests.sh
 
 echo "$pass passed, $fail failed"

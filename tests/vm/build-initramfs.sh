@@ -36,7 +36,7 @@ copy_bin()
 	done
 }
 copy_bin /sbin/dmsetup
-for b in ${EXTRA_BINS:-}; do copy_bin "$(command -v "$b")"; done
+for b in ${EXTRA_BINS:-}; do copy_bin "$(command -v "$b" || echo "$b")"; done
 if [ -n "${VDISK_BIN:-}" ]; then
 	cp "$VDISK_BIN" "$root/usr/sbin/vdisk"
 fi

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: read throughput of dm-vdisk against the floor (dm-linear over
+# the raw copy of the same disk, on the same loop and file system stack)
+# and against qemu-nbd, for each format, in one QEMU guest run; prints a
+# table of medians and the ratios.  Under TCG absolute numbers say little;
+# the ratios, measured side by side in the same run, are what count.
+set -eu
+cd "$(dirname "$0")/../.."
+OUT=tests/out/bench
+MB=${BENCH_MB:-256}
+ROUNDS=${BENCH_ROUNDS:-3}
+SECS=${BENCH_SECONDS:-4}
+rm -rf "$OUT"
+mkdir -p "$OUT/data"
+D=$OUT/data
+
+echo "# making a ${MB} MiB disk and its images"
+python3 - "$D/disk.raw" "$MB" <<'PY'
+import random, sys
+rng = random.Random(6)
+with open(sys.argv[1], "wb") as f:
+    for i in range(int(sys.argv[2]) * 16):
+        # half random, half text: compressed formats really compress
+        f.write(rng.randbytes(32768) + (b"block %08d of text " % i * 2048)[:32768])
+PY
+qemu-img convert -f raw -O vmdk "$D/disk.raw" "$D/disk.vmdk"
+qemu-img convert -f raw -O qcow2 "$D/disk.raw" "$D/disk.qcow2"
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$D/disk.raw" "$D/stream.vmdk"
+qemu-img convert -c -f raw -O qcow2 "$D/disk.raw" "$D/comp.qcow2"
+# Memory against image size: 1 GiB and 64 GiB sparse images, data spread out.
+for g in 1 64; do
+	qemu-img create -q -f qcow2 "$D/sparse$g.qcow2" "${g}G"
+	cmds=()
+	for i in $(seq 0 63); do cmds+=(-c "write -q -P 7 $((i * g * 16))M 64k"); done
+	qemu-io "${cmds[@]}" "$D/sparse$g.qcow2" >/dev/null
+done
+cp tests/bench/guest.sh "$D/run"
+printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
+
+export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup"
+tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
+echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; a few minutes)"
+tests/vm/run-guest.sh --mem 2048 --timeout 3600 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
+	>"$OUT/raw.txt"
+grep -v '^RESULT\|^MEM' "$OUT/raw.txt" || true
+python3 tests/bench/report.py "$OUT/raw.txt"

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of make bench: set up every device, then measure them in
+# interleaved rounds.  Prints "RESULT <device> <workload> <MB/s> <IOPS>".
+cd /data
+. ./params
+set -e
+# The floor's loop device is set up as vdisk sets up its own (read-only,
+# direct I/O), with util-linux's losetup: busybox's has no --direct-io.
+loop=$(/usr/sbin/losetup -r --direct-io=on -f --show disk.raw)
+echo "0 $(blockdev --getsz "$loop") linear $loop 0" | dmsetup create --readonly floor
+[ -b /dev/mapper/floor ] || dmsetup mknodes floor
+devs="/dev/mapper/floor"
+for img in disk.vmdk disk.qcow2 stream.vmdk comp.qcow2; do
+	name=v-$(echo "$img" | tr . -)
+	devs="$devs $(vdisk create "$name" "$img")"
+done
+mkdir -p /var/lock	# qemu-nbd -c keeps its socket there
+i=0
+for img in disk.vmdk:vmdk disk.qcow2:qcow2 stream.vmdk:vmdk comp.qcow2:qcow2; do
+	qemu-nbd -r -f "${img#*:}" -c /dev/nbd$i "${img%:*}"
+	devs="$devs /dev/nbd$i"
+	i=$((i + 1))
+done
+sleep 1
+set +e
+
+run()
+{
+	fio --name=b --filename="$1" --readonly --direct=1 --ioengine=libaio \
+		--rw="$2" --bs="$3" --iodepth="$4" --time_based --runtime="$SECS" \
+		--output-format=terse --terse-version=3 2>/dev/null |
+		awk -F';' -v d="$1" -v w="$5" '{ printf "RESULT %s %s %.1f %d\n", d, w, $7 / 1024, $8 }'
+}
+
+# Warm: read every device once, so metadata is cached.
+for d in $devs; do dd if="$d" of=/dev/null bs=1M 2>/dev/null; done
+for r in $(seq 1 "$ROUNDS"); do
+	for d in $devs; do
+		run "$d" read 1M 8 seq-1M-qd8
+		run "$d" randread 4k 32 rand-4k-qd32
+		run "$d" randread 4k 1 rand-4k-qd1
+	done
+done
+
+# Cold metadata: a reload drops the target's cache, then page caches go.
+for d in $devs; do
+	case $d in /dev/mapper/v-*) ;; *) continue ;; esac
+	n=${d#/dev/mapper/}
+	dmsetup table "$n" >/tmp/t
+	dmsetup reload --readonly "$n" /tmp/t && dmsetup resume "$n"
+done
+echo 3 >/proc/sys/vm/drop_caches
+for d in $devs; do run "$d" randread 4k 32 cold-rand-4k-qd32; done
+
+# Memory: dm-bufio's cache and slab use with sparse images of two sizes.
+for d in $devs; do
+	case $d in /dev/mapper/v-*) vdisk remove "${d#/dev/mapper/}" ;; esac
+done
+for g in 1 64; do
+	dev=$(vdisk create m$g sparse$g.qcow2)
+	before=$(cat /sys/module/dm_bufio/parameters/current_allocated_bytes)
+	dd if="$dev" of=/dev/null bs=1M iflag=direct 2>/dev/null
+	after=$(cat /sys/module/dm_bufio/parameters/current_allocated_bytes)
+	echo "MEM sparse-${g}G bufio_bytes_after_full_read $after (before $before)"
+	vdisk remove m$g
+done

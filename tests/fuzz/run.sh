@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the libFuzzer harnesses of the format core (clang, ASan, UBSan) and
+# run each: first over its regression corpus (every input that ever crashed
+# it, kept in tests/fuzz/regress/<name>/), then for FUZZ_SECONDS from seeds
+# made by qemu-img.  New crashes are saved to tests/out/fuzz/.  TAP.
+set -u
+cd "$(dirname "$0")/../.."
+SECS=${FUZZ_SECONDS:-20}
+OUT=tests/out/fuzz
+mkdir -p "$OUT"
+n=0 failed=0
+result()
+{
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; failed=$((failed + 1)); fi
+}
+
+CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
+dm-vdisk/core/qcow2.c dm-vdisk/core/vdisk_inflate.c"
+FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+-fno-sanitize-recover=all -D__packed=__attribute__((__packed__))
+-Idm-vdisk/core -Itests/fuzz"
+
+# Seeds: small valid images of every kind.
+seeds=$OUT/seeds
+if [ ! -d "$seeds" ]; then
+	mkdir -p "$seeds"/{vmdk,sesparse,qcow2}
+	t=$(mktemp -d)
+	qemu-img create -q -f vmdk "$t/a.vmdk" 4M
+	qemu-io -c 'write -P 1 64k 200k' "$t/a.vmdk" >/dev/null
+	qemu-img create -q -f vmdk -o zeroed_grain=on "$t/b.vmdk" 1M
+	qemu-io -c 'write -z 0 64k' -c 'write -P 2 128k 4k' "$t/b.vmdk" >/dev/null
+	qemu-img convert -q -f vmdk -O vmdk -o subformat=streamOptimized "$t/a.vmdk" "$t/c.vmdk"
+	python3 -c "
+import sys; sys.path.insert(0, 'tests/lib'); import vmdkgen
+vmdkgen.write_stream('$t/d.vmdk', b'x' * 70000 + bytes(60000))
+vmdkgen.write_cowd('$t/e.vmdk', b'y' * 3000 + bytes(100000))
+vmdkgen.write_sesparse('$seeds/sesparse/a', 2048, {0: b'z' * 4096, 1: 'zero', 2: 'unmapped'})"
+	cp "$t"/*.vmdk "$seeds/vmdk/"
+	qemu-img create -q -f qcow2 -o cluster_size=4096 "$t/a.qcow2" 1M
+	qemu-io -c 'write -P 3 0 8k' -c 'write -z 64k 4k' "$t/a.qcow2" >/dev/null
+	qemu-img create -q -f qcow2 -o cluster_size=16384,extended_l2=on "$t/b.qcow2" 1M
+	qemu-io -c 'write -P 4 1k 2k' "$t/b.qcow2" >/dev/null
+	qemu-img convert -q -c -f qcow2 -O qcow2 "$t/a.qcow2" "$t/c.qcow2"
+	qemu-img convert -q -c -f qcow2 -O qcow2 -o compression_type=zstd "$t/a.qcow2" "$t/d.qcow2"
+	qemu-img create -q -f qcow "$t/e.qcow" 1M
+	qemu-io -f qcow -c 'write -c -P 5 0 4k' -c 'write -P 6 8k 4k' "$t/e.qcow" >/dev/null
+	cp "$t"/*.qcow2 "$t/e.qcow" "$seeds/qcow2/"
+	rm -rf "$t"
+fi
+
+for name in vmdk sesparse qcow2; do
+	bin=$OUT/fuzz_$name
+	# shellcheck disable=SC2086
+	if ! clang $FLAGS -o "$bin" "tests/fuzz/fuzz_$name.c" $CORE -lz -lzstd 2>"$OUT/$name.build"; then
+		result 1 "fuzz_$name: builds"
+		sed 's/^/# /' "$OUT/$name.build" | head -20
+		continue
+	fi
+	regress=tests/fuzz/regress/$name
+	mkdir -p "$regress"
+	"$bin" -runs=0 "$regress" >"$OUT/$name.regress.log" 2>&1
+	result $? "fuzz_$name: regression corpus ($(ls "$regress" | wc -l) inputs)"
+	mkdir -p "$OUT/corpus-$name"
+	"$bin" -max_total_time="$SECS" -max_len=1048576 -rss_limit_mb=2048 \
+		-artifact_prefix="$OUT/crash-$name-" "$OUT/corpus-$name" "$seeds/$name" \
+		>"$OUT/$name.log" 2>&1
+	r=$?
+	result $r "fuzz_$name: ${SECS}s from seeds, $(grep -o 'cov: [0-9]*' "$OUT/$name.log" | tail -n 1)"
+	[ $r -eq 0 ] || grep -m 5 -E 'ERROR|SUMMARY|abort' "$OUT/$name.log" | sed 's/^/# /'
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
