@@ -98,12 +98,12 @@ static int open_layer(struct vd_disk *d, const struct chain *c)
 		return -1;
 	}
 	if (im->snapshot && im->snapshot_index < 0) {
-		err_at(d->path, "%s images have no internal snapshots", im->fmt->name);
+		err_at(d->path, "%s images have no internal snapshots", im->fmt_name);
 		image_close(im);
 		free(im);
 		return -1;
 	}
-	d->format = im->fmt->name;
+	d->format = im->fmt_name;
 	d->subformat = im->subformat;
 	d->ident = im->ident;
 	if (im->ident.parent_name)

@@ -195,7 +195,7 @@ static int qcow_open(struct vd_image *im)
 	im->subformat = p->q.version == 1 ? "v1" : p->q.version == 2 ? "v2 (compat 0.10)" :
 		"v3 (compat 1.1)";
 	if (p->q.version == 1)
-		im->fmt = &vd_qcow1_format;
+		im->fmt_name = "qcow";	/* the kernel's keyword for version 1 */
 	r = 0;
 out:
 	free(head);
@@ -362,18 +362,6 @@ static void qcow_check(struct vd_image *im, struct vd_check *c)
 
 const struct vd_format vd_qcow2_format = {
 	.name = "qcow2",
-	.probe = qcow_probe,
-	.open = qcow_open,
-	.info = qcow_info,
-	.check = qcow_check,
-	.map = qcow_map_sector,
-	.read_unit = qcow_read_unit,
-	.close = qcow_close,
-};
-
-/* The same code under the kernel's name for version 1 images. */
-const struct vd_format vd_qcow1_format = {
-	.name = "qcow",
 	.probe = qcow_probe,
 	.open = qcow_open,
 	.info = qcow_info,

@@ -17,7 +17,7 @@
 static const struct vd_format *const formats[] = {
 	&vd_vmdk_format,
 	&vd_sesparse_format,
-	&vd_qcow2_format,	/* and version 1 */
+	&vd_qcow2_format,	/* and version 1, as "qcow" */
 };
 
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
@@ -95,6 +95,7 @@ int image_probe(struct vd_image *im)
 	for (i = 0; i < ARRAY_SIZE(formats); i++) {
 		if (formats[i]->probe(head, n)) {
 			im->fmt = formats[i];
+			im->fmt_name = im->fmt->name;
 			return im->fmt->open(im) ? -1 : 0;
 		}
 	}

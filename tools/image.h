@@ -55,6 +55,7 @@ struct vd_image {
 	bool is_blk;
 	dev_t rdev;
 	const struct vd_format *fmt;
+	const char *fmt_name;	/* the kernel's keyword: fmt->name, or a variant */
 	uint64_t capacity;	/* virtual sectors */
 	uint64_t io_sectors;	/* mappings hold within aligned runs of this */
 	const char *subformat;
@@ -103,6 +104,5 @@ void ranges_free(struct vd_ranges *rs);
 extern const struct vd_format vd_vmdk_format;
 extern const struct vd_format vd_sesparse_format;
 extern const struct vd_format vd_qcow2_format;
-extern const struct vd_format vd_qcow1_format;
 
 #endif

@@ -204,7 +204,7 @@ static char *image_params(const struct vd_image *im, const char *parent)
 			 " snapshot %d", im->snapshot_index);
 	}
 	snprintf(dev, sizeof(dev), "%u:%u %s", major(im->dev), minor(im->dev),
-		 im->fmt->name);
+		 im->fmt_name);
 	return n ? xasprintf("%s %u%s", dev, n, opts) : xasprintf("%s", dev);
 }
 
@@ -443,7 +443,7 @@ static void info_disk(struct vd_disk *d, struct kv_out *o)
 			if (e->im) {
 				kv_str(o, "file", e->im->path);
 				if (e->kind == VD_EXT_IMAGE)
-					kv_str(o, "format", e->im->fmt->name);
+					kv_str(o, "format", e->im->fmt_name);
 				else
 					kv_u64(o, "offset", e->offset);
 			}
@@ -516,7 +516,7 @@ static int cmd_table(int argc, char **argv)
 		       d->ident.parent_name ?: im->data_im->path);
 	else
 		r = printf("0 %llu vdisk %u:%u %s\n", (unsigned long long)d->capacity,
-			   major(im->rdev), minor(im->rdev), im->fmt->name) < 0;
+			   major(im->rdev), minor(im->rdev), im->fmt_name) < 0;
 	disk_close(d);
 	return r;
 }
