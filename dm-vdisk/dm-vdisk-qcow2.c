@@ -81,14 +81,10 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 		return r;
 	}
 
-	vc->qcow.l1 = kvmalloc(qcow2_l1_bytes(q), GFP_KERNEL);
-	if (!vc->qcow.l1) {
-		vc->ti->error = "Cannot allocate L1 table";
-		return -ENOMEM;
-	}
-	r = vdisk_read_bytes(vc, q->l1_offset, vc->qcow.l1, qcow2_l1_bytes(q));
-	if (r) {
-		vc->ti->error = "Cannot read L1 table";
+	vc->qcow.l1 = vdisk_read_table(vc, q->l1_offset, qcow2_l1_bytes(q));
+	if (IS_ERR(vc->qcow.l1)) {
+		r = PTR_ERR(vc->qcow.l1);
+		vc->qcow.l1 = NULL;
 		return r;
 	}
 	vc->capacity = q->capacity;

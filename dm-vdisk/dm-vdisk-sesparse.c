@@ -30,16 +30,11 @@ static int sesparse_ctr(struct vdisk_c *vc)
 		vc->ti->error = (char *)why;	/* a string literal */
 		goto out;
 	}
-	vc->sesparse.gd = kvmalloc(sesparse_gd_bytes(ss), GFP_KERNEL);
-	if (!vc->sesparse.gd) {
-		vc->ti->error = "Cannot allocate grain directory";
-		r = -ENOMEM;
-		goto out;
-	}
-	r = vdisk_read_bytes(vc, ss->gd_sector << SECTOR_SHIFT, vc->sesparse.gd,
-			     sesparse_gd_bytes(ss));
-	if (r) {
-		vc->ti->error = "Cannot read grain directory";
+	vc->sesparse.gd = vdisk_read_table(vc, ss->gd_sector << SECTOR_SHIFT,
+					   sesparse_gd_bytes(ss));
+	if (IS_ERR(vc->sesparse.gd)) {
+		r = PTR_ERR(vc->sesparse.gd);
+		vc->sesparse.gd = NULL;
 		goto out;
 	}
 	vc->capacity = ss->capacity;

@@ -65,6 +65,26 @@ int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
 }
 
 /*
+ * Allocate and read a top-level table (GD, L1) of @len bytes at byte @pos,
+ * which the format's header parser has checked and capped.
+ */
+void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len)
+{
+	void *table = kvmalloc(len, GFP_KERNEL);
+
+	if (!table) {
+		vc->ti->error = "Cannot allocate the image's top-level table";
+		return ERR_PTR(-ENOMEM);
+	}
+	if (vdisk_read_bytes(vc, pos, table, len)) {
+		kvfree(table);
+		vc->ti->error = "Cannot read the image's top-level table";
+		return ERR_PTR(-EIO);
+	}
+	return table;
+}
+
+/*
  * Read one table entry of @len bytes at byte @pos.  Entries are naturally
  * aligned and no larger than a table block, so they never straddle blocks.
  */
@@ -228,7 +248,7 @@ static void vdisk_work(struct work_struct *ws)
 	spin_unlock_irq(&vc->lock);
 
 	/* Start reading every table block the batch needs, then wait once. */
-	if (!bio_list_empty(&bios) && bios.head != bios.tail)
+	if (bios.head != bios.tail)
 		bio_list_for_each(bio, &bios)
 			vdisk_lookup_bio(vc, bio, VDISK_PREFETCH, &m);
 

@@ -51,16 +51,11 @@ static int vmdk_ctr(struct vdisk_c *vc)
 		goto out;
 	}
 
-	vc->vmdk.gd = kvmalloc(vmdk_gd_bytes(vs), GFP_KERNEL);
-	if (!vc->vmdk.gd) {
-		vc->ti->error = "Cannot allocate grain directory";
-		r = -ENOMEM;
-		goto out;
-	}
-	r = vdisk_read_bytes(vc, vs->gd_sector << SECTOR_SHIFT, vc->vmdk.gd,
-			     vmdk_gd_bytes(vs));
-	if (r) {
-		vc->ti->error = "Cannot read grain directory";
+	vc->vmdk.gd = vdisk_read_table(vc, vs->gd_sector << SECTOR_SHIFT,
+				       vmdk_gd_bytes(vs));
+	if (IS_ERR(vc->vmdk.gd)) {
+		r = PTR_ERR(vc->vmdk.gd);
+		vc->vmdk.gd = NULL;
 		goto out;
 	}
 	vc->capacity = vs->capacity;

@@ -124,6 +124,7 @@ struct vdisk_c {
 };
 
 int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len);
+void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len);
 int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
 		    unsigned int sectors);
 int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,

@@ -57,7 +57,6 @@ int image_open_file(struct vd_image *im, const char *path)
 		goto fail_errno;
 	if (S_ISBLK(st.st_mode)) {
 		im->is_blk = true;
-		im->rdev = st.st_rdev;
 		im->dev = st.st_rdev;
 		if (ioctl(im->fd, BLKGETSIZE64, &im->size))
 			goto fail_errno;
@@ -100,22 +99,6 @@ int image_probe(struct vd_image *im)
 		}
 	}
 	return 1;
-}
-
-int image_open(struct vd_image *im, const char *path)
-{
-	int r;
-
-	if (image_open_file(im, path))
-		return -1;
-	r = image_probe(im);
-	if (r > 0)
-		err_at(path, "unrecognised image format");
-	if (r) {
-		image_close(im);
-		return -1;
-	}
-	return 0;
 }
 
 void image_close(struct vd_image *im)

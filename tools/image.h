@@ -52,8 +52,7 @@ struct vd_image {
 	int fd;
 	uint64_t size;		/* bytes in the file or device */
 	uint64_t sectors;	/* whole sectors, as a loop device sees it */
-	bool is_blk;
-	dev_t rdev;
+	bool is_blk;		/* then dev is the device itself */
 	const struct vd_format *fmt;
 	const char *fmt_name;	/* the kernel's keyword: fmt->name, or a variant */
 	uint64_t capacity;	/* virtual sectors */
@@ -72,7 +71,6 @@ struct vd_image {
 int image_open_file(struct vd_image *im, const char *path);
 /* Recognise the format of an open image; 1 if none matches. */
 int image_probe(struct vd_image *im);
-int image_open(struct vd_image *im, const char *path);
 void image_close(struct vd_image *im);
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
 	       const char *what);

@@ -205,12 +205,6 @@ void kv_u64(struct kv_out *o, const char *key, uint64_t val)
 	fprintf(o->f, o->json ? "%llu" : "%llu\n", (unsigned long long)val);
 }
 
-void kv_hex(struct kv_out *o, const char *key, uint64_t val)
-{
-	kv_sep(o, key);
-	fprintf(o->f, o->json ? "\"%llx\"" : "%llx\n", (unsigned long long)val);
-}
-
 void kv_bool(struct kv_out *o, const char *key, bool val)
 {
 	kv_sep(o, key);

@@ -44,7 +44,6 @@ void kv_end(struct kv_out *o);
 void kv_str(struct kv_out *o, const char *key, const char *val);
 void kv_strn(struct kv_out *o, const char *key, const char *val, size_t len);
 void kv_u64(struct kv_out *o, const char *key, uint64_t val);
-void kv_hex(struct kv_out *o, const char *key, uint64_t val);
 void kv_bool(struct kv_out *o, const char *key, bool val);
 void kv_list_begin(struct kv_out *o, const char *key);
 void kv_list_end(struct kv_out *o);

@@ -516,7 +516,7 @@ static int cmd_table(int argc, char **argv)
 		       d->ident.parent_name ?: im->data_im->path);
 	else
 		r = printf("0 %llu vdisk %u:%u %s\n", (unsigned long long)d->capacity,
-			   major(im->rdev), minor(im->rdev), im->fmt_name) < 0;
+			   major(im->dev), minor(im->dev), im->fmt_name) < 0;
 	disk_close(d);
 	return r;
 }
