@@ -54,6 +54,7 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 {
 	struct qcow2 *q = &vc->qcow.q;
 	const char *why = NULL;
+	bool is_v1;
 	void *hdr;
 	int r;
 
@@ -66,7 +67,8 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 	if (!r)
 		r = qcow_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
 	kfree(hdr);
-	if (!r && v1 != (q->version == 1))
+	is_v1 = q->version == 1;
+	if (!r && v1 != is_v1)
 		r = vdisk_bad(&why, "QCOW version does not match the format", -EINVAL);
 	if (!r && q->external_data != !!vc->data)
 		r = vdisk_bad(&why, q->external_data ?
