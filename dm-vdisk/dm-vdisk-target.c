@@ -28,6 +28,7 @@ static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_sesparse_format,
 	&vdisk_qcow_format,
 	&vdisk_qcow2_format,
+	&vdisk_vhdx_format,
 };
 
 static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)
@@ -138,6 +139,22 @@ int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
 	return vdisk_dm_io(&req, &where);
 }
 
+/* Fill @bio from @src, or with zeros if @src is NULL. */
+static void vdisk_copy_to_bio(struct bio *bio, const u8 *src)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	if (!src) {
+		zero_fill_bio(bio);
+		return;
+	}
+	bio_for_each_segment(bv, bio, iter) {
+		memcpy_to_bvec(&bv, src);
+		src += bv.bv_len;
+	}
+}
+
 /*
  * Serve a bio from a compressed unit, decompressing it unless it is one of
  * the last few used: a sequential reader decompresses each unit once.
@@ -149,8 +166,6 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
 	/* Byte position: QCOW packs several compressed clusters in a sector. */
 	u64 key = ((u64)m->sector << SECTOR_SHIFT) + m->skip;
 	struct vdisk_unit *u = NULL;
-	struct bvec_iter iter;
-	struct bio_vec bv;
 	unsigned int i, off;
 	int r;
 
@@ -170,10 +185,7 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
 	off = m->offset << SECTOR_SHIFT;
 	if (off + bio->bi_iter.bi_size > vc->unit_bytes)
 		return -EIO;
-	bio_for_each_segment(bv, bio, iter) {
-		memcpy_to_bvec(&bv, u->data + off);
-		off += bv.bv_len;
-	}
+	vdisk_copy_to_bio(bio, u->data + off);
 	return 0;
 }
 
@@ -217,6 +229,10 @@ static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
 		zero_fill_bio(bio);
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
+	case VDISK_MEMORY:
+		vdisk_copy_to_bio(bio, m->mem);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
 	case VDISK_COMPRESSED:	/* the worker handles these first */
 	case VDISK_CORRUPT:
 		break;
@@ -228,11 +244,27 @@ static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
 	return DM_MAPIO_KILL;
 }
 
+static inline int vdisk_lookup(struct vdisk_c *vc, sector_t vsec,
+			       enum vdisk_wait wait, struct vdisk_mapping *m)
+{
+	m->run = 0;
+	return vc->fmt->lookup(vc, vsec, wait, m);
+}
+
 static int vdisk_lookup_bio(struct vdisk_c *vc, struct bio *bio,
 			    enum vdisk_wait wait, struct vdisk_mapping *m)
 {
-	return vc->fmt->lookup(vc, dm_target_offset(vc->ti, bio->bi_iter.bi_sector),
-			       wait, m);
+	return vdisk_lookup(vc, dm_target_offset(vc->ti, bio->bi_iter.bi_sector),
+			    wait, m);
+}
+
+/* Sectors from @vsec on that mapping @m holds for. */
+static sector_t vdisk_run(struct vdisk_c *vc, sector_t vsec,
+			  const struct vdisk_mapping *m)
+{
+	sector_t run = vc->io_sectors - (vsec & (vc->io_sectors - 1));
+
+	return m->run && m->run < run ? m->run : run;
 }
 
 static void vdisk_work(struct work_struct *ws)
@@ -241,6 +273,7 @@ static void vdisk_work(struct work_struct *ws)
 	struct bio_list bios;
 	struct vdisk_mapping m;
 	struct bio *bio;
+	sector_t len;
 
 	spin_lock_irq(&vc->lock);
 	bios = vc->deferred;
@@ -261,6 +294,20 @@ static void vdisk_work(struct work_struct *ws)
 				    dm_device_name(dm_table_get_md(vc->ti->table)),
 				    (unsigned long long)bio->bi_iter.bi_sector, r);
 			bio_io_error(bio);
+			continue;
+		}
+		/* Sector bitmaps can map a unit apart: do it a piece at a time. */
+		len = vdisk_run(vc, dm_target_offset(vc->ti, bio->bi_iter.bi_sector), &m);
+		if (len < bio_sectors(bio)) {
+			struct bio *split = bio_split(bio, len, GFP_NOIO, &vc->bs);
+
+			bio_chain(split, bio);
+			bio_list_add_head(&bios, bio);
+			r = vdisk_apply(vc, split, &m);
+			if (r == DM_MAPIO_REMAPPED)
+				submit_bio_noacct(split);
+			else if (r == DM_MAPIO_KILL)
+				bio_io_error(split);
 			continue;
 		}
 		if (m.state == VDISK_COMPRESSED) {
@@ -324,7 +371,7 @@ static int vdisk_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_KILL;
 
 	/* Decompression, like table reads, is the worker's. */
-	r = vc->fmt->lookup(vc, vsec, VDISK_NOWAIT, &m);
+	r = vdisk_lookup(vc, vsec, VDISK_NOWAIT, &m);
 	if (r || m.state == VDISK_COMPRESSED) {
 		if (r)
 			vdisk_count(vc, VDISK_STAT_MISSES);
@@ -333,10 +380,11 @@ static int vdisk_map(struct dm_target *ti, struct bio *bio)
 		vdisk_defer(vc, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
+	run = vdisk_run(vc, vsec, &m);
 	while (run < bio_sectors(bio) &&
-	       !vc->fmt->lookup(vc, vsec + run, VDISK_NOWAIT, &n) &&
+	       !vdisk_lookup(vc, vsec + run, VDISK_NOWAIT, &n) &&
 	       vdisk_continues(&m, &n, run))
-		run += vc->io_sectors;
+		run += vdisk_run(vc, vsec + run, &n);
 	if (run < bio_sectors(bio))
 		dm_accept_partial_bio(bio, run);
 	return vdisk_apply(vc, bio, &m);
@@ -396,6 +444,7 @@ static void vdisk_dtr(struct dm_target *ti)
 		vc->fmt->dtr(vc);
 	if (vc->bufio)
 		dm_bufio_client_destroy(vc->bufio);
+	bioset_exit(&vc->bs);
 	if (vc->parent)
 		dm_put_device(ti, vc->parent);
 	if (vc->data)
@@ -583,6 +632,12 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
+	r = bioset_init(&vc->bs, BIO_POOL_SIZE, 0, 0);
+	if (r) {
+		ti->error = "Cannot allocate bio set";
+		goto bad;
+	}
+
 	vc->wq = alloc_workqueue("kvdiskd", WQ_MEM_RECLAIM | WQ_UNBOUND, 1);
 	if (!vc->wq) {
 		ti->error = "Cannot allocate workqueue";
@@ -665,6 +720,10 @@ static void vdisk_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct vdisk_c *vc = ti->private;
 
+	if (vc->logical_block_size > limits->logical_block_size)
+		limits->logical_block_size = vc->logical_block_size;
+	if (vc->physical_block_size > limits->physical_block_size)
+		limits->physical_block_size = vc->physical_block_size;
 	limits->io_opt = 0;
 	blk_limits_io_opt(limits, (unsigned int)min_t(u64, vc->io_sectors << SECTOR_SHIFT,
 						      SZ_1M));

@@ -14,6 +14,7 @@
 
 #include "core/qcow2.h"
 #include "core/sesparse.h"
+#include "core/vhdx.h"
 #include "core/vmdk.h"
 
 #define DM_MSG_PREFIX "vdisk"
@@ -85,6 +86,10 @@ struct vdisk_c {
 
 	sector_t capacity;		/* virtual size, set by fmt->ctr */
 	sector_t io_sectors;		/* mapping unit: grain, cluster, ... */
+	unsigned int logical_block_size;	/* the disk's, if not 512 */
+	unsigned int physical_block_size;
+
+	struct bio_set bs;		/* the worker splits bios mapping apart */
 
 	struct workqueue_struct *wq;
 	struct work_struct work;
@@ -120,6 +125,11 @@ struct vdisk_c {
 			struct qcow2 q;
 			__be64 *l1;
 		} qcow;
+		struct {
+			struct vhdx v;
+			struct vhdx_overlay *ov;	/* the replayed log */
+			u8 *pages;
+		} vhdx;
 	};
 };
 
@@ -148,5 +158,6 @@ extern const struct vdisk_format vdisk_vmdk_format;
 extern const struct vdisk_format vdisk_sesparse_format;
 extern const struct vdisk_format vdisk_qcow_format;
 extern const struct vdisk_format vdisk_qcow2_format;
+extern const struct vdisk_format vdisk_vhdx_format;
 
 #endif /* DM_VDISK_H */

@@ -25,20 +25,22 @@ echo "TAP version 13"
 while read -r kind name file rest; do
 	img=$IMAGES/$file
 	case $kind in
-	map|win|mapopt)
+	map|win|mapopt|big|mapss)
 		$VDISK check "$img" >/dev/null 2>&1
 		result $? "$name: vdisk check finds no errors"
 		;;&
-	map|mapopt)
+	map|mapopt|big|mapss)
 		set -- $rest
 		opt=
 		[ "$kind" = mapopt ] && { opt=$1; shift; }
+		[ "$kind" = mapss ] && shift
 		got=$($READ $opt "$img" | md5sum | cut -d' ' -f1)
 		result "$([ "$got" = "$2" ]; echo $?)" "$name: content matches qemu-img"
 		;;
-	win)
+	win|big)
 		set -- $rest
 		shift
+		[ "$kind" = big ] && shift
 		for w in "$@"; do
 			off=${w%%:*} r=${w#*:}
 			got=$($READ "$img" "$off" "${r%%:*}" | md5sum | cut -d' ' -f1)

@@ -220,15 +220,19 @@ static int read_compressed(struct vd_image *im, const struct vdisk_mapping *m,
 	return r;
 }
 
+/* Read up to *@np sectors within a unit; *@np is set to those read. */
 static int read_image(struct vd_disk *d, struct vd_extent *e, uint64_t vsec,
-		      uint64_t n, char *buf)
+		      uint64_t *np, char *buf)
 {
-	struct vdisk_mapping m;
-	uint64_t rel = vsec - e->start;
+	struct vdisk_mapping m = { 0 };
+	uint64_t rel = vsec - e->start, n;
 	struct vd_image *data;
 
 	if (e->im->fmt->map(e->im, rel, &m))
 		return -EIO;
+	if (m.run && m.run < *np)
+		*np = m.run;
+	n = *np;
 	switch (m.state) {
 	case VDISK_DATA:
 		data = e->im->data_im ?: e->im;
@@ -245,6 +249,12 @@ static int read_image(struct vd_disk *d, struct vd_extent *e, uint64_t vsec,
 		return 0;
 	case VDISK_COMPRESSED:
 		return read_compressed(e->im, &m, rel, n, buf);
+	case VDISK_MEMORY:
+		if (m.mem)
+			memcpy(buf, m.mem, n * 512);
+		else
+			memset(buf, 0, n * 512);
+		return 0;
 	case VDISK_CORRUPT:
 		break;
 	}
@@ -272,7 +282,7 @@ int disk_read(struct vd_disk *d, uint64_t vsec, uint64_t n, void *buf)
 			io = e->im->io_sectors;
 			if (run > io - (vsec - e->start) % io)
 				run = io - (vsec - e->start) % io;
-			r = read_image(d, e, vsec, run, p);
+			r = read_image(d, e, vsec, &run, p);
 			break;
 		case VD_EXT_FLAT:
 			if (pread_full(e->im->fd, p, run * 512,

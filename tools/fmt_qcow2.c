@@ -340,6 +340,7 @@ static void qcow_check(struct vd_image *im, struct vd_check *c)
 					sc = nsc;
 					break;
 				case VDISK_UNALLOCATED:
+				case VDISK_MEMORY:	/* not from this decoder */
 					break;
 				}
 			}

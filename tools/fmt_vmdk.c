@@ -284,6 +284,7 @@ static void check_gt(struct vd_image *im, struct vd_check *c,
 				    (unsigned long long)(vsec / grain), le32_to_cpu(gt[i]));
 			break;
 		case VDISK_UNALLOCATED:
+		case VDISK_MEMORY:	/* not from this decoder */
 			break;
 		}
 	}

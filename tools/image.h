@@ -102,5 +102,6 @@ void ranges_free(struct vd_ranges *rs);
 extern const struct vd_format vd_vmdk_format;
 extern const struct vd_format vd_sesparse_format;
 extern const struct vd_format vd_qcow2_format;
+extern const struct vd_format vd_vhdx_format;
 
 #endif

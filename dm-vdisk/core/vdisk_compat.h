@@ -19,6 +19,7 @@
 #include <linux/log2.h>
 #include <linux/build_bug.h>
 #include <linux/bits.h>
+#include <linux/bitops.h>
 #include <asm/unaligned.h>
 
 #else /* !__KERNEL__ */
@@ -66,6 +67,14 @@ static inline u64 be64_to_cpu(__be64 v) { return be64toh((__force u64)v); }
 static inline __le16 cpu_to_le16(u16 v) { return (__force __le16)htole16(v); }
 static inline __le32 cpu_to_le32(u32 v) { return (__force __le32)htole32(v); }
 static inline __le64 cpu_to_le64(u64 v) { return (__force __le64)htole64(v); }
+
+static inline u16 get_unaligned_le16(const void *p)
+{
+	u16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return le16toh(v);
+}
 
 static inline u32 get_unaligned_le32(const void *p)
 {
@@ -120,6 +129,11 @@ static inline bool is_power_of_2(u64 n)
 static inline unsigned int ilog2(u64 n)
 {
 	return 63 - __builtin_clzll(n);
+}
+
+static inline unsigned int __ffs64(u64 word)
+{
+	return __builtin_ctzll(word);
 }
 
 static inline u64 div_u64(u64 dividend, u32 divisor)

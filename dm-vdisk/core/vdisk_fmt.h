@@ -26,6 +26,7 @@ enum vdisk_state {
 	VDISK_DATA,		/* stored plainly on the image device */
 	VDISK_COMPRESSED,	/* stored compressed: decompress the unit */
 	VDISK_CORRUPT,		/* metadata is inconsistent: fail the I/O */
+	VDISK_MEMORY,		/* held in memory (a replayed log's pages) */
 };
 
 /*
@@ -39,6 +40,11 @@ struct vdisk_mapping {
 	u32 offset;		/* VDISK_COMPRESSED: sectors into the unit */
 	u32 skip;		/* ... bytes into @sector where the data starts */
 	u32 clen;		/* ... compressed bytes, or 0 if the data says */
+	/* Sectors from the one mapped that this holds for, if fewer than to
+	 * the unit's end; else 0.
+	 */
+	u32 run;
+	const u8 *mem;		/* VDISK_MEMORY: the data, or NULL for zeros */
 };
 
 /*

@@ -17,15 +17,17 @@ result()
 }
 
 CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
-dm-vdisk/core/qcow2.c dm-vdisk/core/vdisk_inflate.c"
+dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c dm-vdisk/core/vdisk_crc32c.c
+dm-vdisk/core/vdisk_inflate.c"
 FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=all -D__packed=__attribute__((__packed__))
+-Dfallthrough=__attribute__((__fallthrough__))
 -Idm-vdisk/core -Itests/fuzz"
 
 # Seeds: small valid images of every kind.
 seeds=$OUT/seeds
 if [ ! -d "$seeds" ]; then
-	mkdir -p "$seeds"/{vmdk,sesparse,qcow2}
+	mkdir -p "$seeds"/{vmdk,sesparse,qcow2,vhdx}
 	t=$(mktemp -d)
 	qemu-img create -q -f vmdk "$t/a.vmdk" 4M
 	qemu-io -c 'write -P 1 64k 200k' "$t/a.vmdk" >/dev/null
@@ -47,10 +49,13 @@ vmdkgen.write_sesparse('$seeds/sesparse/a', 2048, {0: b'z' * 4096, 1: 'zero', 2:
 	qemu-img create -q -f qcow "$t/e.qcow" 1M
 	qemu-io -f qcow -c 'write -c -P 5 0 4k' -c 'write -P 6 8k 4k' "$t/e.qcow" >/dev/null
 	cp "$t"/*.qcow2 "$t/e.qcow" "$seeds/qcow2/"
+	qemu-img create -q -f vhdx -o block_size=1M "$t/a.vhdx" 3M
+	qemu-io -f vhdx -c 'write -P 7 0 6k' -c 'write -P 8 2M 4k' "$t/a.vhdx" >/dev/null
+	python3 tests/fuzz/pack_vhdx.py "$t" "$seeds/vhdx" "$t/a.vhdx"
 	rm -rf "$t"
 fi
 
-for name in vmdk sesparse qcow2; do
+for name in vmdk sesparse qcow2 vhdx; do
 	bin=$OUT/fuzz_$name
 	# shellcheck disable=SC2086
 	if ! clang $FLAGS -o "$bin" "tests/fuzz/fuzz_$name.c" $CORE -lz -lzstd 2>"$OUT/$name.build"; then

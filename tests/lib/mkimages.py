@@ -18,6 +18,10 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
   refuse-opt NAME FILE OPTION REGEX   refused with that option
   refuse-chain NAME FILE REGEX        refused for its chain (vdisk check,
                                       which looks at one image, passes)
+  big NAME FILE BYTES MD5 OFF:LEN:MD5... a large disk: the host reads it
+                                      whole, the guest the windows
+  mapss NAME FILE SS BYTES MD5        like map; the disk has SS-byte
+                                      logical sectors
 """
 import gzip
 import hashlib
@@ -29,8 +33,11 @@ import shutil
 import struct
 import subprocess
 import sys
+import types
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vhdxgen  # noqa: E402
 import vmdkgen  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1])
@@ -84,6 +91,22 @@ def expect_windows(name, img, windows):
         w = [f"{o}:{n}:{md5_range(f, o, n)}" for o, n in windows]
     cases.append(f"win {name} {img} {size} " + " ".join(w))
     os.unlink(raw)
+
+
+def expect_big(name, img, windows, fmt=None):
+    raw = qemu_raw(img, fmt)
+    size = os.path.getsize(raw)
+    with open(raw, "rb") as f:
+        w = [f"{o}:{n}:{md5_range(f, o, n)}" for o, n in windows]
+        whole = md5_range(f, 0, size)
+    cases.append(f"big {name} {img} {size} {whole} " + " ".join(w))
+    os.unlink(raw)
+
+
+def vdisk_size(img):
+    out = subprocess.run(["qemu-img", "info", "--output=json", path(img)],
+                         check=True, capture_output=True, cwd=OUT).stdout
+    return json.loads(out)["virtual-size"]
 
 
 def qemu_io(img, cmds, fmt=None):
@@ -643,6 +666,232 @@ def qcow():
     cases.append(f"eio qcow2-l1-misaligned badl1.qcow2 {later * 2 * MiB} {first * 2 * MiB} 4096")
 
 
+def vhdx_create(img, size, *opts):
+    run("qemu-img", "create", "-f", "vhdx", *(["-o", ",".join(opts)] if opts else []),
+        path(img), str(size))
+
+
+def vhdx_qemu():
+    """qemu-img's VHDX: dynamic with 1, 8, 32 and 256 MiB blocks, fixed,
+    sizes that are not block multiples, zero writes."""
+    for bs, size in ((1, 37 * MiB + 1536), (8, 100 * MiB), (32, 70 * MiB + 512),
+                     (256, 300 * MiB)):
+        img = f"dyn{bs}m.vhdx"
+        vhdx_create(img, size, f"block_size={bs}M")
+        random_writes(img, size, 40, 3 * MiB)
+        expect_whole(f"vhdx-dynamic-{bs}m", img)
+    vhdx_create("fixed.vhdx", 20 * MiB + 512, "subformat=fixed", "block_size=1M")
+    random_writes("fixed.vhdx", 20 * MiB + 512, 30, MiB)
+    expect_whole("vhdx-fixed", "fixed.vhdx")
+    # Zeros written over data, and blocks only zeros were written to.
+    vhdx_create("zeroes.vhdx", 24 * MiB, "block_size=1M")
+    qemu_io("zeroes.vhdx", ["write -P 0x5a 0 8M", "write -z 1M 2M",
+                            "write -z 12M 3M", "write -P 0x11 20M 4096"])
+    expect_whole("vhdx-zero-writes", "zeroes.vhdx")
+
+
+def vhdx_generated():
+    """VHDX images qemu-img cannot make or read (4096-byte sectors,
+    differencing chains, dirty logs), written by tests/lib/vhdxgen.py; the
+    expected content is its model of the disk, checked against qemu-img
+    wherever qemu can read the image."""
+    seed = rng.randrange(1 << 30)
+
+    def fill(v, count, max_len):
+        ls = v.logical_sector
+        for _ in range(count):
+            n = max(rng.randrange(1, max_len) // ls * ls, ls)
+            off = rng.randrange(0, v.virtual_size - n) // ls * ls
+            v.write(off, rng.randbytes(n))
+
+    def expect(name, v, img, parent_bytes=None, qemu=False):
+        data = v.expected(parent_bytes)
+        md5 = hashlib.md5(data).hexdigest()
+        if qemu:
+            raw = qemu_raw(img)
+            with open(raw, "rb") as f:
+                if md5_range(f, 0, len(data)) != md5:
+                    sys.exit(f"mkimages: qemu-img and vhdxgen disagree on {img}")
+            os.unlink(raw)
+        if v.logical_sector == 4096:
+            cases.append(f"mapss {name} {img} 4096 {len(data)} {md5}")
+        else:
+            cases.append(f"map {name} {img} {len(data)} {md5}")
+
+    # Every block state qemu reads, cross-checked with qemu.
+    v = vhdxgen.Vhdx(33 * MiB + 1536, block_size=MiB, seed=seed)
+    fill(v, 25, 2 * MiB)
+    v.zero_block(3)
+    v.set_state(5, vhdxgen.UNMAPPED, stale=b"\x55" * MiB)
+    v.set_state(6, vhdxgen.UNDEFINED, stale=b"\x66" * MiB)
+    v.save(path("g-states.vhdx"))
+    expect("vhdx-gen-states", v, "g-states.vhdx", qemu=True)
+    # 4096-byte logical sectors, dynamic and fixed.
+    v = vhdxgen.Vhdx(40 * MiB + 8192, block_size=MiB, logical_sector=4096, seed=seed + 1)
+    fill(v, 25, 2 * MiB)
+    v.zero_block(2)
+    v.save(path("g-4k.vhdx"))
+    expect("vhdx-gen-4k-dynamic", v, "g-4k.vhdx")
+    v = vhdxgen.Vhdx(24 * MiB, block_size=2 * MiB, logical_sector=4096, fixed=True,
+                     seed=seed + 2)
+    fill(v, 10, MiB)
+    v.save(path("g-4k-fixed.vhdx"))
+    expect("vhdx-gen-4k-fixed", v, "g-4k-fixed.vhdx")
+
+    # A differencing chain: partially and fully present blocks, zero and
+    # undefined blocks over a parent, three levels.
+    base = vhdxgen.Vhdx(48 * MiB, block_size=2 * MiB, seed=seed + 3)
+    fill(base, 30, 3 * MiB)
+    base.save(path("g-base.vhdx"))
+    expect("vhdx-gen-diff-base", base, "g-base.vhdx", qemu=True)
+    child = vhdxgen.Vhdx(parent=base, block_size=2 * MiB, seed=seed + 4)
+    fill(child, 40, 100000)
+    child.write(10 * MiB, rng.randbytes(2 * MiB))
+    child.write(20 * MiB + 512, rng.randbytes(4096), full=True)
+    child.zero_block(15)
+    child.set_state(16, vhdxgen.UNDEFINED)
+    child.save(path("g-child.avhdx"))
+    expect("vhdx-gen-diff-child", child, "g-child.avhdx")
+    grand = vhdxgen.Vhdx(parent=child, block_size=MiB, seed=seed + 5)
+    fill(grand, 30, 50000)
+    grand.save(path("g-grand.avhdx"))
+    expect("vhdx-gen-diff-grandchild", grand, "g-grand.avhdx")
+    # The relative path is wrong; the absolute path's file name is found.
+    other = vhdxgen.Vhdx(parent=base, block_size=2 * MiB, seed=seed + 6)
+    fill(other, 10, 100000)
+    other.save(path("g-abs.avhdx"), relative_path="..\\moved\\g-base.vhdx",
+               absolute_win32_path="D:\\Hyper-V\\g-base.vhdx")
+    expect("vhdx-gen-diff-absolute-path", other, "g-abs.avhdx")
+    other.save(path("g-linkage.avhdx"), parent_linkage="{%s}" % uuid.uuid4())
+    cases.append("refuse-chain vhdx-gen-diff-linkage g-linkage.avhdx "
+                 "has.data.write.GUID.*expected")
+    other.save(path("g-orphan.avhdx"), relative_path=".\\gone.vhdx",
+               absolute_win32_path="")
+    cases.append("refuse-chain vhdx-gen-diff-orphan g-orphan.avhdx "
+                 "parent.not.found:.*gone.vhdx")
+    # 4096-byte sectors in a chain.
+    base4 = vhdxgen.Vhdx(16 * MiB, block_size=MiB, logical_sector=4096, seed=seed + 7)
+    fill(base4, 10, MiB)
+    base4.save(path("g-base4k.vhdx"))
+    child4 = vhdxgen.Vhdx(parent=base4, block_size=MiB, logical_sector=4096, seed=seed + 8)
+    fill(child4, 20, 40000)
+    child4.save(path("g-child4k.avhdx"))
+    expect("vhdx-gen-diff-4k", child4, "g-child4k.avhdx")
+
+    # Mixed chains: a VHDX child over a qcow2 parent, and a qcow2 overlay
+    # over a VHDX base (which qemu reads: it is the oracle there).
+    qcow_create("g-qbase.qcow2", 24 * MiB)
+    qcow_writes("g-qbase.qcow2", 24 * MiB)
+    raw = qemu_raw("g-qbase.qcow2")
+    with open(raw, "rb") as f:
+        qbase = f.read()
+    os.unlink(raw)
+    fake = types.SimpleNamespace(path="g-qbase.qcow2", virtual_size=24 * MiB,
+                                 data_write_guid=uuid.uuid4())
+    mixed = vhdxgen.Vhdx(parent=fake, block_size=MiB, seed=seed + 9)
+    fill(mixed, 20, 60000)
+    mixed.save(path("g-over-qcow2.avhdx"))
+    expect("vhdx-gen-diff-over-qcow2", mixed, "g-over-qcow2.avhdx", parent_bytes=qbase)
+    qcow_create("g-over-vhdx.qcow2", 48 * MiB, backing="g-base.vhdx", bfmt="vhdx")
+    qcow_writes("g-over-vhdx.qcow2", 48 * MiB)
+    expect_whole("qcow2-over-vhdx", "g-over-vhdx.qcow2")
+
+    # Dirty logs: the BAT, a data page and the disk size are right only in
+    # the log; an older sequence must lose.  qemu replays the non-wrapped
+    # one on a copy (it will not read-only), and must agree.
+    d = vhdxgen.Vhdx(30 * MiB, block_size=MiB, seed=seed + 10)
+    fill(d, 20, MiB)
+    d.save(path("g-dirty.vhdx"), log=True, stale_log=True, stale_meta=True)
+    shutil.copy(path("g-dirty.vhdx"), path("g-replayed.vhdx"))
+    run("qemu-img", "check", "-q", "-r", "all", path("g-replayed.vhdx"))
+    raw = qemu_raw("g-replayed.vhdx")
+    with open(raw, "rb") as f:
+        if hashlib.md5(f.read()).hexdigest() != hashlib.md5(d.expected()).hexdigest():
+            sys.exit("mkimages: qemu-img's log replay and vhdxgen disagree")
+    os.unlink(raw)
+    os.unlink(path("g-replayed.vhdx"))
+    expect("vhdx-gen-dirty", d, "g-dirty.vhdx")
+    d = vhdxgen.Vhdx(20 * MiB, block_size=MiB, seed=seed + 11)
+    fill(d, 15, MiB)
+    d.save(path("g-dirty-wrap.vhdx"), log="wrap")
+    expect("vhdx-gen-dirty-wrapped", d, "g-dirty-wrap.vhdx")
+    d = vhdxgen.Vhdx(20 * MiB, block_size=MiB, logical_sector=4096, seed=seed + 12)
+    fill(d, 15, MiB)
+    d.save(path("g-dirty-4k.vhdx"), log=True)
+    expect("vhdx-gen-dirty-4k", d, "g-dirty-4k.vhdx")
+    d = vhdxgen.Vhdx(parent=base, block_size=2 * MiB, seed=seed + 13)
+    fill(d, 20, 100000)
+    d.save(path("g-dirty-child.avhdx"), log=True)
+    expect("vhdx-gen-dirty-child", d, "g-dirty-child.avhdx")
+    # The dirty image cut short of the log's flushed size.
+    shutil.copy(path("g-dirty.vhdx"), path("g-dirty-cut.vhdx"))
+    os.truncate(path("g-dirty-cut.vhdx"), os.path.getsize(path("g-dirty.vhdx")) - MiB)
+    cases.append("refuse vhdx-dirty-truncated g-dirty-cut.vhdx shorter.than.its.log")
+
+    vhdx_damaged(seed)
+
+
+def vhdx_damaged(seed):
+    """Damaged VHDX images: refused, or mapped with EIO where it is."""
+    v = vhdxgen.Vhdx(16 * MiB, block_size=MiB, seed=seed + 20)
+    v.write(0, rng.randbytes(6 * MiB))
+    L = v.save(path("g-ok.vhdx"), current=0)
+    good = hashlib.md5(v.expected()).hexdigest()
+
+    def damaged(name, fn):
+        shutil.copy(path("g-ok.vhdx"), path(name))
+        fn(name)
+
+    # The current header (copy 1) damaged: copy 2 is used.
+    damaged("g-hdr1.vhdx", lambda n: patch(n, 64 * 1024 + 200, b"\xff"))
+    cases.append(f"map vhdx-header-copy-damaged g-hdr1.vhdx {16 * MiB} {good}")
+    damaged("g-hdrs.vhdx", lambda n: (patch(n, 64 * 1024 + 200, b"\xff"),
+                                      patch(n, 128 * 1024 + 200, b"\xff")))
+    cases.append("refuse vhdx-headers-damaged g-hdrs.vhdx both.VHDX.headers.are.damaged")
+    damaged("g-regions.vhdx", lambda n: (patch(n, 192 * 1024 + 300, b"\xff"),
+                                         patch(n, 256 * 1024 + 300, b"\xff")))
+    cases.append("refuse vhdx-regions-damaged g-regions.vhdx both.VHDX.region.tables")
+
+    def add_region(n):
+        with open(path(n), "rb") as f:
+            f.seek(192 * 1024)
+            rt = bytearray(f.read(64 * 1024))
+        count = struct.unpack_from("<I", rt, 8)[0]
+        struct.pack_into("<16sQII", rt, 16 + 32 * count,
+                         uuid.UUID("01234567-89ab-cdef-0123-456789abcdef").bytes_le,
+                         L.meta, MiB, 1)
+        struct.pack_into("<II", rt, 4, 0, count + 1)
+        struct.pack_into("<I", rt, 4, vhdxgen.crc32c(rt))
+        patch(n, 192 * 1024, rt)
+        patch(n, 256 * 1024, rt)
+    damaged("g-region-req.vhdx", add_region)
+    cases.append("refuse vhdx-unknown-region g-region-req.vhdx "
+                 "unknown.required.region.\\{01234567-89ab-cdef-0123-456789abcdef\\}")
+
+    def add_item(n):
+        with open(path(n), "rb") as f:
+            f.seek(L.meta)
+            mt = bytearray(f.read(32 * 1024))
+        count = struct.unpack_from("<H", mt, 10)[0]
+        struct.pack_into("<16sIII", mt, 32 + 32 * count,
+                         uuid.UUID("fedcba98-7654-3210-fedc-ba9876543210").bytes_le,
+                         512 * 1024, 8, 4)
+        struct.pack_into("<H", mt, 10, count + 1)
+        patch(n, L.meta, mt)
+    damaged("g-item-req.vhdx", add_item)
+    cases.append("refuse vhdx-unknown-metadata g-item-req.vhdx "
+                 "unknown.required.metadata.item.\\{fedcba98")
+    damaged("g-cut.vhdx", lambda n: os.truncate(path(n), L.bat + 4096))
+    cases.append("refuse vhdx-truncated g-cut.vhdx region.lies.outside.the.file")
+    # Block 2 past the end of the file, block 4 partially present in a
+    # disk without a parent: only they fail.
+    damaged("g-badbat.vhdx", lambda n: (
+        patch(n, L.bat + 16, struct.pack("<Q", (1 << 40) | 6)),
+        patch(n, L.bat + 32, struct.pack("<Q", L.blocks[4] | 7))))
+    cases.append(f"eio vhdx-bat-past-end g-badbat.vhdx 0 {2 * MiB} 4096")
+    cases.append(f"eio vhdx-partial-without-parent g-badbat.vhdx {3 * MiB} {4 * MiB} 4096")
+
+
 def corpus():
     """Images made by VMware, ESXi, Windows and qemu, from ../shared/corpus
     (see its MANIFEST.md); qemu-img's reading is the expected content, and
@@ -672,6 +921,21 @@ def corpus():
         if md5 not in manifest:
             sys.exit(f"mkimages: qemu reads {img} as {md5}, not as MANIFEST.md says")
 
+    def expect_corpus_big(case, img):
+        # The guest reads the start, the end, a few spread MiB and the
+        # first MiB of the first data extents qemu reports.
+        size = vdisk_size(img)
+        w = [(0, 4 * MiB), (size - MiB, MiB)]
+        w += [(o, MiB) for o in range(64 * MiB, size - MiB, size // 7 // MiB * MiB)]
+        out = subprocess.run(["qemu-img", "map", "--output=json", path(img)],
+                             check=True, capture_output=True, cwd=OUT).stdout
+        data = [e["start"] for e in json.loads(out) if e["data"]]
+        w += [(o // MiB * MiB, MiB) for o in data[:8] if o // MiB * MiB + MiB <= size]
+        expect_big(case, img, sorted(set(w)))
+        md5 = cases[-1].split()[4]
+        if md5 not in manifest:
+            sys.exit(f"mkimages: qemu reads {img} as {md5}, not as MANIFEST.md says")
+
     take("dissect.hypervisor/sesparse.vmdk.gz", "sesparse.vmdk")
     take("dissect.hypervisor/sesparse.ADAPTER-descriptor.vmdk", "sesparse-desc.vmdk")
     expect_corpus("corpus-esxi-sesparse", "sesparse-desc.vmdk")
@@ -695,6 +959,26 @@ def corpus():
     for name in ("qcow1-plain", "qcow1-compressed"):
         take(f"generated-locally/{name}.qcow", f"{name}.qcow")
         expect_corpus(f"corpus-{name}", f"{name}.qcow")
+    for name, whole in (("dynamic", True), ("fixed", True), ("btrfs", False),
+                        ("lvm2", False), ("swap", False), ("xfs", False),
+                        ("xfs5", False)):
+        group = "dissect.hypervisor" if name in ("dynamic", "fixed") else "DiscUtils"
+        take(f"{group}/{name}.vhdx.gz", f"w-{name}.vhdx")
+        if whole:
+            expect_corpus(f"corpus-vhdx-{name}", f"w-{name}.vhdx")
+        else:
+            expect_corpus_big(f"corpus-vhdx-{name}", f"w-{name}.vhdx")
+    # qemu will not replay a log read-only: the expected content is that
+    # of a repaired copy, the image mapped is the dirty one.
+    take("DiscUtils/vhdx-log-replay.vhdx.gz", "w-log-replay.vhdx")
+    shutil.copy(path("w-log-replay.vhdx"), path("w-replayed.vhdx"))
+    run("qemu-img", "check", "-q", "-r", "all", path("w-replayed.vhdx"))
+    expect_corpus_big("corpus-vhdx-log-replay", "w-replayed.vhdx")
+    cases[-1] = cases[-1].replace(" w-replayed.vhdx ", " w-log-replay.vhdx ")
+    os.unlink(path("w-replayed.vhdx"))
+    take("dissect.hypervisor/differencing.avhdx.gz", "w-differencing.avhdx")
+    cases.append("refuse-chain corpus-vhdx-differencing w-differencing.avhdx "
+                 "parent.not.found:.*Generation.1_49C4BAF3-4B25-4406-8C4B-D39E65C32385.avhdx")
     take("govmomi/ttylinux-pc_i486-16.1-disk1.vmdk", "govmomi-cut.vmdk")
     cases.append("refuse corpus-govmomi-truncated govmomi-cut.vmdk "
                  "truncated.or.damaged.stream")
@@ -750,6 +1034,8 @@ vmdk_family()
 stream()
 esxi()
 qcow()
+vhdx_qemu()
+vhdx_generated()
 corpus()
 negative()
 os.unlink(path("base.vmdk"))

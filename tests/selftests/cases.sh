@@ -3,13 +3,16 @@
 # its case list), each compared with qemu-img's reading of it; damaged
 # images refused or failing with EIO; then the CLI and dmsetup paths.
 
+# case_map NAME FILE BYTES MD5 [OPTION [LOGICAL_SECTOR_SIZE]]
 case_map()
 {
-	name=t-$1 file=$IMAGES/$2 bytes=$3 want=$4
+	name=t-$1 file=$IMAGES/$2 bytes=$3 want=$4 ss=${6:-512}
 	map_image "$name" "$file" $5 || { check_clean "$name"; return; }
 	dev=/dev/mapper/$name
 	ktap_result "$([ "$(blockdev --getsize64 "$dev")" = "$bytes" ]; echo $?)" \
 		"$name: size is $bytes"
+	ktap_result "$([ "$(blockdev --getss "$dev")" = "$ss" ]; echo $?)" \
+		"$name: logical sectors of $ss bytes"
 	got=$(md5_dev "$dev")
 	ktap_result "$([ "$got" = "$want" ]; echo $?)" "$name: content matches qemu-img ($want)"
 	[ "$got" = "$want" ] || ktap_diag "got $got"
@@ -101,7 +104,7 @@ cli_blockdev()
 		ktap_result "$([ "$(md5_dev /dev/mapper/t-blk)" = "$want" ]; echo $?)" \
 			"blockdev: content matches qemu-img"
 		ktap_result "$(dmsetup table t-blk |
-			grep -q " vdisk $(cat "/sys/block/${loop#/dev/}/dev") vmdk"; echo $?)" \
+			grep -q " vdisk $(cat "/sys/block/${loop#/dev/}/dev") "; echo $?)" \
 			"blockdev: table uses the device itself"
 		# Held open: remove must refuse and keep everything.
 		exec 4</dev/mapper/t-blk
@@ -186,7 +189,17 @@ run_cases()
 			set -- $rest
 			case_map "$name" "$file" "$2" "$3" "$1"
 			;;
+		mapss)
+			set -- $rest
+			case_map "$name" "$file" "$2" "$3" "" "$1"
+			;;
 		win) case_win "$name" "$file" $rest ;;
+		big)
+			set -- $rest
+			bytes=$1
+			shift 2
+			case_win "$name" "$file" "$bytes" "$@"
+			;;
 		eio) case_eio "$name" "$file" $rest ;;
 		refuse|refuse-chain) expect_refusal "t-$name" "$IMAGES/$file" "$rest" ;;
 		refuse-opt)

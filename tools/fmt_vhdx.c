@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VHDX in the helper; decoding, log replay included, is the core's
+ * (dm-vdisk/core/vhdx.c), so the helper sees what the kernel sees.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "disk.h"
+#include "image.h"
+#include "vhdx.h"
+
+struct vhdx_priv {
+	struct vhdx v;
+	struct vhdx_log_seq seq;
+	struct vhdx_overlay *ov;
+	u8 *pages;
+	u8 *locator;
+	char guid[40];
+	char linkage[80];		/* parent_linkage as written */
+	char *paths[3];			/* relative, volume, absolute */
+};
+
+static const char *const vhdx_path_keys[] = {
+	"relative_path", "volume_path", "absolute_win32_path",
+};
+
+static bool vhdx_probe(const uint8_t *buf, size_t len)
+{
+	return len >= 8 && get_unaligned_le64(buf) == VHDX_FILE_SIGNATURE;
+}
+
+/* GUIDs as Windows writes them: {xxxxxxxx-xxxx-...}, mixed endian. */
+static void guid_str(const u8 *g, char *out, size_t len)
+{
+	snprintf(out, len,
+		 "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
+		 get_unaligned_le32(g), get_unaligned_le16(g + 4),
+		 get_unaligned_le16(g + 6), g[8], g[9], g[10], g[11], g[12],
+		 g[13], g[14], g[15]);
+}
+
+/* A UTF-16LE locator value as UTF-8, or NULL if it is not valid UTF-16. */
+static char *utf16_value(const u8 *s, u32 bytes)
+{
+	char *out = xmalloc(bytes / 2 * 3 + 1), *o = out;
+	u32 i;
+
+	for (i = 0; i + 1 < bytes; i += 2) {
+		u32 c = get_unaligned_le16(s + i);
+
+		if (c >= 0xd800 && c < 0xdc00 && i + 3 < bytes &&
+		    get_unaligned_le16(s + i + 2) >= 0xdc00 &&
+		    get_unaligned_le16(s + i + 2) < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) +
+			    (get_unaligned_le16(s + i + 2) - 0xdc00);
+			i += 2;
+		} else if (c >= 0xd800 && c < 0xe000) {
+			free(out);
+			return NULL;
+		}
+		if (!c) {
+			free(out);
+			return NULL;
+		}
+		if (c < 0x80) {
+			*o++ = (char)c;
+		} else if (c < 0x800) {
+			*o++ = (char)(0xc0 | c >> 6);
+			*o++ = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			*o++ = (char)(0xe0 | c >> 12);
+			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
+			*o++ = (char)(0x80 | (c & 0x3f));
+		} else {
+			*o++ = (char)(0xf0 | c >> 18);
+			*o++ = (char)(0x80 | (c >> 12 & 0x3f));
+			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
+			*o++ = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+static char *locator_value(struct vhdx_priv *p, const char *key)
+{
+	u32 len, off = vhdx_locator_find(p->locator, p->v.locator_length, key, &len);
+
+	return off ? utf16_value(p->locator + off, len) : NULL;
+}
+
+/* A Windows path as a path next to the child: "..\x" -> "../x". */
+static char *unix_path(const char *win, bool basename_only)
+{
+	char *s = strdup(win), *c;
+
+	if (!s)
+		return NULL;
+	for (c = s; *c; c++)
+		if (*c == '\\')
+			*c = '/';
+	if (basename_only && (c = strrchr(s, '/')))
+		memmove(s, c + 1, strlen(c + 1) + 1);
+	return s;
+}
+
+/*
+ * The parent, as the locator names it: its relative path, else the file
+ * name of the volume or absolute path, whichever is found next to the
+ * child.  Missing all of them, the relative path is the one reported.
+ */
+static int read_locator(struct vd_image *im, struct vhdx_priv *p)
+{
+	struct vd_ident *id = &im->ident;
+	char *linkage, *pick = NULL;
+	bool found_pick = false;
+	const char *why;
+	unsigned int i;
+	struct stat st;
+
+	p->locator = xmalloc(p->v.locator_length);
+	if (image_read(im, p->locator, p->v.locator_length, p->v.locator_offset,
+		       "parent locator"))
+		return -1;
+	if (vhdx_locator_check(p->locator, p->v.locator_length, &why))
+		return err_at(im->path, "%s", why);
+	linkage = locator_value(p, "parent_linkage");
+	if (!linkage || strlen(linkage) >= sizeof(p->linkage)) {
+		free(linkage);
+		return err_at(im->path, "parent locator has no valid parent_linkage");
+	}
+	strcpy(p->linkage, linkage);
+	free(linkage);
+	for (i = 0; p->linkage[i]; i++)
+		id->parent_id[i] = (char)tolower((unsigned char)p->linkage[i]);
+	id->parent_id[i] = 0;
+
+	for (i = 0; i < ARRAY_SIZE(vhdx_path_keys); i++) {
+		char *v = locator_value(p, vhdx_path_keys[i]), *cand, *full;
+		bool found;
+
+		p->paths[i] = v;
+		cand = v ? unix_path(v, i > 0) : NULL;
+		if (!cand || !*cand || (pick && found_pick)) {
+			free(cand);
+			continue;
+		}
+		full = vd_resolve(im->path, cand);
+		found = !stat(full, &st);
+		free(full);
+		if (!pick || found) {
+			free(pick);
+			pick = cand;
+			found_pick = found;
+		} else {
+			free(cand);
+		}
+	}
+	if (!pick)
+		return err_at(im->path, "parent locator names no parent file");
+	id->parent_name = pick;
+	return 0;
+}
+
+static int replay_log(struct vd_image *im, struct vhdx_priv *p)
+{
+	struct vhdx *v = &p->v;
+	const char *why;
+	u8 *log = xmalloc(v->log_length);
+	int r = -1;
+
+	if (image_read(im, log, v->log_length, v->log_offset, "log"))
+		goto out;
+	if (vhdx_log_find(v, log, &p->seq, &why)) {
+		err_at(im->path, "log must be replayed: %s", why);
+		goto out;
+	}
+	r = 0;
+	if (!p->seq.entries)
+		goto out;
+	p->ov = xcalloc(p->seq.descriptors, sizeof(*p->ov));
+	p->pages = xmalloc(((size_t)p->seq.data_sectors ?: 1) * VHDX_LOG_SECTOR);
+	if (vhdx_log_replay(v, log, &p->seq, p->ov, p->pages, &why)) {
+		r = err_at(im->path, "log must be replayed: %s", why);
+		goto out;
+	}
+	v->ov = p->ov;
+	v->ov_n = p->seq.descriptors;
+out:
+	free(log);
+	return r;
+}
+
+static int vhdx_open(struct vd_image *im)
+{
+	struct vhdx_priv *p = xcalloc(1, sizeof(*p));
+	u8 *buf = xmalloc(VHDX_REGION_BYTES);
+	struct vhdx *v = &p->v;
+	const char *why;
+	int r = -1;
+
+	im->priv = p;
+	/* Short files read as zeros here: the parser names what is missing. */
+	if (pread_full(im->fd, buf, 8, 0) ||
+	    pread_full(im->fd, buf + VHDX_HEADER_BYTES, VHDX_HEADER_BYTES,
+		       VHDX_HEADER1_OFFSET) ||
+	    pread_full(im->fd, buf + 2 * VHDX_HEADER_BYTES, VHDX_HEADER_BYTES,
+		       VHDX_HEADER2_OFFSET)) {
+		err_at(im->path, "cannot read the VHDX headers: %s", strerror(errno));
+		goto out;
+	}
+	if (vhdx_parse_headers(buf, buf + VHDX_HEADER_BYTES, buf + 2 * VHDX_HEADER_BYTES,
+			       im->size, v, &why)) {
+		err_at(im->path, "%s", why);
+		goto out;
+	}
+	if (!vhdx_guid_is_zero(v->log_guid) && replay_log(im, p))
+		goto out;
+	if (vhdx_parse_regions(v, image_read_fn, im, buf, &why)) {
+		char g[40] = "";
+
+		if (!vhdx_guid_is_zero(v->bad_guid))
+			guid_str(v->bad_guid, g, sizeof(g));
+		err_at(im->path, "%s%s%s", why, *g ? " " : "", g);
+		goto out;
+	}
+
+	guid_str(v->data_write_guid, p->guid, sizeof(p->guid));
+	im->ident.id_kind = "data write GUID";
+	for (r = 0; p->guid[r]; r++)
+		im->ident.id[r] = (char)tolower((unsigned char)p->guid[r]);
+	im->ident.id[r] = 0;
+	r = -1;
+	if (v->has_parent && read_locator(im, p))
+		goto out;
+
+	im->capacity = v->disk_size >> 9;
+	im->io_sectors = v->block_size >> 9;
+	im->subformat = v->has_parent ? "differencing" :
+		v->param_flags & VHDX_PARAM_LEAVE_BLOCKS_ALLOCATED ? "fixed" : "dynamic";
+	r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+static void vhdx_close(struct vd_image *im)
+{
+	struct vhdx_priv *p = im->priv;
+	unsigned int i;
+
+	if (p) {
+		free(p->ov);
+		free(p->pages);
+		free(p->locator);
+		for (i = 0; i < ARRAY_SIZE(p->paths); i++)
+			free(p->paths[i]);
+	}
+	free(p);
+	im->priv = NULL;
+}
+
+static void vhdx_info(struct vd_image *im, struct kv_out *o)
+{
+	struct vhdx_priv *p = im->priv;
+	const struct vhdx *v = &p->v;
+	char g[40];
+	unsigned int i;
+
+	kv_u64(o, "block_size", v->block_size);
+	kv_u64(o, "logical_sector_size", v->logical_sector);
+	kv_u64(o, "physical_sector_size", v->physical_sector);
+	kv_bool(o, "leave_blocks_allocated",
+		v->param_flags & VHDX_PARAM_LEAVE_BLOCKS_ALLOCATED);
+	kv_bool(o, "has_parent", v->has_parent);
+	kv_str(o, "data_write_guid", p->guid);
+	guid_str(v->page83, g, sizeof(g));
+	kv_str(o, "page83_id", g);
+	kv_u64(o, "header", v->header);
+	kv_u64(o, "header_sequence", v->seq);
+	kv_bool(o, "header_copy_damaged", v->other_header_bad);
+	kv_u64(o, "bat_entries", v->bat_entries);
+	kv_u64(o, "chunk_ratio", v->chunk_ratio);
+	if (vhdx_guid_is_zero(v->log_guid)) {
+		kv_str(o, "log", "clean");
+	} else {
+		guid_str(v->log_guid, g, sizeof(g));
+		kv_str(o, "log", p->seq.entries ? "replayed in memory" :
+			"empty (nothing to replay)");
+		kv_str(o, "log_guid", g);
+		kv_u64(o, "log_entries", p->seq.entries);
+		kv_u64(o, "log_sequence", p->seq.head_seq);
+		kv_u64(o, "log_descriptors", p->seq.descriptors);
+	}
+	if (v->has_parent) {
+		kv_str(o, "parent_linkage", p->linkage);
+		for (i = 0; i < ARRAY_SIZE(vhdx_path_keys); i++)
+			if (p->paths[i])
+				kv_str(o, vhdx_path_keys[i], p->paths[i]);
+	}
+}
+
+static int vhdx_map_sector(struct vd_image *im, uint64_t vsec,
+			   struct vdisk_mapping *m)
+{
+	struct vhdx_priv *p = im->priv;
+
+	return vhdx_map(&p->v, vsec, image_read_fn, im, m);
+}
+
+static void vhdx_check(struct vd_image *im, struct vd_check *c)
+{
+	struct vhdx_priv *p = im->priv;
+	const struct vhdx *v = &p->v;
+	struct vd_ranges rs = { 0 };
+	u64 b, bsec = v->block_size >> 9;
+
+	if (v->other_header_bad)
+		check_warn(c, "header copy %d is damaged (copy %d is used)",
+			   3 - v->header, v->header);
+	if (p->seq.entries)
+		check_warn(c, "log of %u entries replayed in memory; the file still needs it",
+			   p->seq.entries);
+	c->total = v->data_blocks;
+	ranges_add(&rs, 0, VHDX_MiB / 512, "headers", 0);
+	ranges_add(&rs, v->bat_offset / 512, v->bat_length / 512, "BAT", 0);
+	ranges_add(&rs, v->meta_offset / 512, v->meta_length / 512, "metadata", 0);
+	if (!vhdx_guid_is_zero(v->log_guid))
+		ranges_add(&rs, v->log_offset / 512, v->log_length / 512, "log", 0);
+
+	for (b = 0; b < v->data_blocks; b++) {
+		u64 used = v->disk_size - b * v->block_size, sector = 0, e;
+		bool partial;
+		__le64 le;
+
+		if (used > v->block_size)
+			used = v->block_size;
+		if (vhdx_read(v, image_read_fn, im, v->bat_offset + vhdx_bat_index(v, b) * 8,
+			      &le, 8)) {
+			check_error(c, "cannot read the BAT");
+			break;
+		}
+		e = le64_to_cpu(le);
+		switch (vhdx_decode_payload(v, e, &sector, &partial)) {
+		case VDISK_DATA:
+			c->allocated++;
+			if (!vdisk_range_ok(sector, used / 512, im->sectors))
+				check_error(c, "block %llu lies past the end of the file",
+					    (unsigned long long)b);
+			ranges_add(&rs, sector, bsec, "block", b);
+			break;
+		case VDISK_ZERO:
+			c->zero++;
+			break;
+		case VDISK_UNALLOCATED:
+			break;
+		default:
+			check_error(c, "block %llu: bad BAT entry %#llx",
+				    (unsigned long long)b, (unsigned long long)e);
+			continue;
+		}
+		if (partial &&
+		    (vhdx_read(v, image_read_fn, im,
+			       v->bat_offset + vhdx_bitmap_index(v, b) * 8, &le, 8) ||
+		     vhdx_decode_bitmap(v, le64_to_cpu(le), &sector) != VDISK_DATA))
+			check_error(c, "block %llu is partially present without a sector bitmap",
+				    (unsigned long long)b);
+	}
+	for (b = 0; v->has_parent && b < v->data_blocks; b += v->chunk_ratio) {
+		u64 pos = 0;
+		__le64 le;
+
+		if (vhdx_read(v, image_read_fn, im,
+			      v->bat_offset + vhdx_bitmap_index(v, b) * 8, &le, 8))
+			break;
+		if (vhdx_decode_bitmap(v, le64_to_cpu(le), &pos) == VDISK_DATA)
+			ranges_add(&rs, pos / 512, VHDX_BITMAP_BYTES / 512,
+				   "sector bitmap", b / v->chunk_ratio);
+		else if (le)
+			check_error(c, "sector bitmap %llu: bad BAT entry %#llx",
+				    (unsigned long long)(b / v->chunk_ratio),
+				    (unsigned long long)le64_to_cpu(le));
+	}
+	ranges_check(&rs, c);
+	ranges_free(&rs);
+}
+
+const struct vd_format vd_vhdx_format = {
+	.name = "vhdx",
+	.probe = vhdx_probe,
+	.open = vhdx_open,
+	.info = vhdx_info,
+	.check = vhdx_check,
+	.map = vhdx_map_sector,
+	.close = vhdx_close,
+};
