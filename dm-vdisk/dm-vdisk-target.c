@@ -23,6 +23,20 @@
 
 #define VDISK_META_MAX_SHIFT	12	/* 4 KiB table blocks */
 
+atomic_long_t vdisk_allocs = ATOMIC_LONG_INIT(0);
+
+static int vdisk_allocs_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vdisk_allocs));
+}
+
+static const struct kernel_param_ops vdisk_allocs_ops = {
+	.get = vdisk_allocs_get,
+};
+
+module_param_cb(allocations, &vdisk_allocs_ops, NULL, 0444);
+MODULE_PARM_DESC(allocations, "Allocations the module holds (a leak check)");
+
 static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_vmdk_format,
 	&vdisk_sesparse_format,
@@ -71,14 +85,14 @@ int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
  */
 void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len)
 {
-	void *table = kvmalloc(len, GFP_KERNEL);
+	void *table = vdisk_counted(kvmalloc(len, GFP_KERNEL));
 
 	if (!table) {
 		vc->ti->error = "Cannot allocate the image's top-level table";
 		return ERR_PTR(-ENOMEM);
 	}
 	if (vdisk_read_bytes(vc, pos, table, len)) {
-		kvfree(table);
+		vdisk_kvfree(table);
 		vc->ti->error = "Cannot read the image's top-level table";
 		return ERR_PTR(-EIO);
 	}
@@ -395,12 +409,14 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 	unsigned int i;
 
 	for (i = 0; i < vc->n_units; i++)
-		kvfree(vc->units[i].data);
-	vfree(vc->cbuf);
-	kvfree(vc->zws);
-	kvfree(vc->zstd_ws);
-	if (vc->io_client)
+		vdisk_kvfree(vc->units[i].data);
+	vdisk_kvfree(vc->cbuf);
+	vdisk_kvfree(vc->zws);
+	vdisk_kvfree(vc->zstd_ws);
+	if (vc->io_client) {
+		vdisk_uncount(vc->io_client);
 		dm_io_client_destroy(vc->io_client);
+	}
 }
 
 /* Everything the worker needs for compressed units, allocated up front. */
@@ -408,17 +424,19 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 {
 	unsigned int i;
 
-	vc->io_client = dm_io_client_create();
+	vc->io_client = vdisk_counted(dm_io_client_create());
 	if (IS_ERR(vc->io_client)) {
 		vc->io_client = NULL;
 		return -ENOMEM;
 	}
-	vc->zws = kvmalloc(vdisk_inflate_workspace_size(), GFP_KERNEL);
-	vc->cbuf = vmalloc(vc->cbuf_bytes);
+	vc->zws = vdisk_counted(kvmalloc(vdisk_inflate_workspace_size(),
+					 GFP_KERNEL));
+	vc->cbuf = vdisk_counted(vmalloc(vc->cbuf_bytes));
 	if (!vc->zws || !vc->cbuf)
 		return -ENOMEM;
 	if (vc->zstd_ws_size) {
-		vc->zstd_ws = kvmalloc(vc->zstd_ws_size, GFP_KERNEL);
+		vc->zstd_ws = vdisk_counted(kvmalloc(vc->zstd_ws_size,
+						     GFP_KERNEL));
 		if (!vc->zstd_ws)
 			return -ENOMEM;
 	}
@@ -426,7 +444,8 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 			      2, VDISK_UNIT_CACHE_MAX);
 	for (i = 0; i < vc->n_units; i++) {
 		vc->units[i].key = U64_MAX;
-		vc->units[i].data = kvmalloc(vc->unit_bytes, GFP_KERNEL);
+		vc->units[i].data = vdisk_counted(kvmalloc(vc->unit_bytes,
+							   GFP_KERNEL));
 		if (!vc->units[i].data)
 			return -ENOMEM;
 	}
@@ -437,13 +456,17 @@ static void vdisk_dtr(struct dm_target *ti)
 {
 	struct vdisk_c *vc = ti->private;
 
-	if (vc->wq)
+	if (vc->wq) {
+		vdisk_uncount(vc->wq);
 		destroy_workqueue(vc->wq);
+	}
 	vdisk_free_compression(vc);
 	if (vc->fmt && vc->fmt->dtr)
 		vc->fmt->dtr(vc);
-	if (vc->bufio)
+	if (vc->bufio) {
+		vdisk_uncount(vc->bufio);
 		dm_bufio_client_destroy(vc->bufio);
+	}
 	bioset_exit(&vc->bs);
 	if (vc->parent)
 		dm_put_device(ti, vc->parent);
@@ -451,8 +474,10 @@ static void vdisk_dtr(struct dm_target *ti)
 		dm_put_device(ti, vc->data);
 	if (vc->dev)
 		dm_put_device(ti, vc->dev);
+	if (vc->stats)
+		atomic_long_dec(&vdisk_allocs);
 	free_percpu(vc->stats);
-	kfree(vc);
+	vdisk_kvfree(vc);
 }
 
 static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
@@ -539,7 +564,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -EINVAL;
 	}
 
-	vc = kzalloc(sizeof(*vc), GFP_KERNEL);
+	vc = vdisk_counted(kzalloc(sizeof(*vc), GFP_KERNEL));
 	if (!vc) {
 		ti->error = "Cannot allocate context";
 		return -ENOMEM;
@@ -552,6 +577,8 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_WORK(&vc->work, vdisk_work);
 
 	vc->stats = alloc_percpu(struct vdisk_stats);
+	if (vc->stats)
+		atomic_long_inc(&vdisk_allocs);
 	if (!vc->stats) {
 		ti->error = "Cannot allocate statistics";
 		r = -ENOMEM;
@@ -587,8 +614,9 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	vc->data_bdev = vc->data ? vc->data->bdev : vc->dev->bdev;
 	vc->data_sectors = bdev_nr_sectors(vc->data_bdev);
 	vc->meta_shift = vdisk_meta_shift(vc);
-	vc->bufio = dm_bufio_client_create(vc->dev->bdev, 1U << vc->meta_shift,
-					   1, 0, NULL, NULL, 0);
+	vc->bufio = vdisk_counted(dm_bufio_client_create(vc->dev->bdev,
+							 1U << vc->meta_shift,
+							 1, 0, NULL, NULL, 0));
 	if (IS_ERR(vc->bufio)) {
 		ti->error = "Cannot create bufio client";
 		r = PTR_ERR(vc->bufio);
@@ -638,7 +666,8 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	vc->wq = alloc_workqueue("kvdiskd", WQ_MEM_RECLAIM | WQ_UNBOUND, 1);
+	vc->wq = vdisk_counted(alloc_workqueue("kvdiskd",
+					       WQ_MEM_RECLAIM | WQ_UNBOUND, 1));
 	if (!vc->wq) {
 		ti->error = "Cannot allocate workqueue";
 		r = -ENOMEM;

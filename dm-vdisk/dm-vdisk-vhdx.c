@@ -24,7 +24,7 @@ static int vhdx_replay(struct vdisk_c *vc)
 	u8 *log;
 	int r;
 
-	log = kvmalloc(v->log_length, GFP_KERNEL);
+	log = vdisk_counted(kvmalloc(v->log_length, GFP_KERNEL));
 	if (!log) {
 		vc->ti->error = "Cannot allocate memory for the VHDX log";
 		return -ENOMEM;
@@ -37,9 +37,10 @@ static int vhdx_replay(struct vdisk_c *vc)
 	r = vhdx_log_find(v, log, &seq, &why);
 	if (r || !seq.entries)
 		goto bad;
-	vc->vhdx.ov = kvcalloc(seq.descriptors, sizeof(*vc->vhdx.ov), GFP_KERNEL);
-	vc->vhdx.pages = kvmalloc_array(seq.data_sectors ?: 1, VHDX_LOG_SECTOR,
-					GFP_KERNEL);
+	vc->vhdx.ov = vdisk_counted(kvcalloc(seq.descriptors, sizeof(*vc->vhdx.ov),
+					     GFP_KERNEL));
+	vc->vhdx.pages = vdisk_counted(kvmalloc_array(seq.data_sectors ?: 1,
+						      VHDX_LOG_SECTOR, GFP_KERNEL));
 	if (!vc->vhdx.ov || !vc->vhdx.pages) {
 		vc->ti->error = "Cannot allocate memory to replay the VHDX log";
 		r = -ENOMEM;
@@ -56,7 +57,7 @@ bad:
 	if (r)
 		vc->ti->error = (char *)why;	/* a string literal */
 out:
-	kvfree(log);
+	vdisk_kvfree(log);
 	return r;
 }
 
@@ -67,7 +68,7 @@ static int vhdx_ctr(struct vdisk_c *vc)
 	u8 *buf;
 	int r;
 
-	buf = kvmalloc(VHDX_REGION_BYTES, GFP_KERNEL);
+	buf = vdisk_counted(kvmalloc(VHDX_REGION_BYTES, GFP_KERNEL));
 	if (!buf) {
 		vc->ti->error = "Cannot allocate header buffer";
 		return -ENOMEM;
@@ -103,14 +104,14 @@ bad:
 	if (r)
 		vc->ti->error = (char *)why;	/* a string literal */
 out:
-	kvfree(buf);
+	vdisk_kvfree(buf);
 	return r;
 }
 
 static void vhdx_dtr(struct vdisk_c *vc)
 {
-	kvfree(vc->vhdx.ov);
-	kvfree(vc->vhdx.pages);
+	vdisk_kvfree(vc->vhdx.ov);
+	vdisk_kvfree(vc->vhdx.pages);
 }
 
 static int vhdx_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,

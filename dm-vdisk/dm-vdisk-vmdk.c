@@ -18,7 +18,7 @@ static int vmdk_ctr(struct vdisk_c *vc)
 	const char *why;
 	int r;
 
-	hdr = kmalloc(sizeof(*hdr), GFP_KERNEL);
+	hdr = vdisk_counted(kmalloc(sizeof(*hdr), GFP_KERNEL));
 	if (!hdr) {
 		vc->ti->error = "Cannot allocate header buffer";
 		return -ENOMEM;
@@ -33,7 +33,8 @@ static int vmdk_ctr(struct vdisk_c *vc)
 		r = -EINVAL;
 		why = "truncated or damaged stream: no footer at its end";
 		if (vc->dev_sectors > VMDK4_TAIL_SECTORS) {
-			tail = kmalloc(VMDK4_TAIL_SECTORS << SECTOR_SHIFT, GFP_KERNEL);
+			tail = vdisk_counted(kmalloc(VMDK4_TAIL_SECTORS << SECTOR_SHIFT,
+						     GFP_KERNEL));
 			r = -ENOMEM;
 			why = "Cannot allocate stream footer buffer";
 			if (tail)
@@ -65,14 +66,14 @@ static int vmdk_ctr(struct vdisk_c *vc)
 		vc->cbuf_bytes = vmdk_max_marker_bytes(vs);
 	}
 out:
-	kfree(tail);
-	kfree(hdr);
+	vdisk_kvfree(tail);
+	vdisk_kvfree(hdr);
 	return r;
 }
 
 static void vmdk_dtr(struct vdisk_c *vc)
 {
-	kvfree(vc->vmdk.gd);
+	vdisk_kvfree(vc->vmdk.gd);
 }
 
 static int vmdk_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,

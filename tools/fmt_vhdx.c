@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "disk.h"
 #include "image.h"
+#include "vdisk_crc32c.h"
 #include "vhdx.h"
 
 struct vhdx_priv {
@@ -249,6 +252,82 @@ out:
 	return r;
 }
 
+static int write_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+		if (n <= 0)
+			return -1;
+		buf = (const u8 *)buf + n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Replay the log into the file, as Hyper-V would on opening it: the pages
+ * in order, the file extended to the log's last file offset, then both
+ * headers rewritten without the log GUID (and with a new file write GUID),
+ * each made durable before the next step.
+ */
+static int vhdx_repair(struct vd_image *im)
+{
+	struct vhdx_priv *p = im->priv;
+	const struct vhdx *v = &p->v;
+	static const u8 zeros[VHDX_LOG_SECTOR];
+	struct vhdx_header h;
+	unsigned int i, slot;
+	uint64_t off, end;
+	int fd, urandom;
+
+	if (vhdx_guid_is_zero(v->log_guid))
+		return 0;
+	fd = open(im->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return err_at(im->path, "cannot open for repair: %s", strerror(errno));
+	for (i = 0; i < v->ov_n; i++)
+		for (off = 0; off < v->ov[i].len; off += VHDX_LOG_SECTOR)
+			if (write_all(fd, v->ov[i].data ? v->ov[i].data + off : zeros,
+				      VHDX_LOG_SECTOR, v->ov[i].offset + off))
+				goto fail;
+	end = p->seq.last_file_offset;
+	if (!im->is_blk && end > im->size && ftruncate(fd, (off_t)end))
+		goto fail;
+	if (fsync(fd) || pread_full(fd, &h, sizeof(h), v->header == 1 ?
+				    VHDX_HEADER1_OFFSET : VHDX_HEADER2_OFFSET))
+		goto fail;
+	memset(h.log_guid, 0, sizeof(h.log_guid));
+	urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (urandom < 0 || pread_full(urandom, h.file_write_guid, 16, 0)) {
+		if (urandom >= 0)
+			close(urandom);
+		goto fail;
+	}
+	close(urandom);
+	h.file_write_guid[7] = (h.file_write_guid[7] & 0x0f) | 0x40;	/* v4 */
+	h.file_write_guid[8] = (h.file_write_guid[8] & 0x3f) | 0x80;
+	/* The other copy first: a crash between the two leaves a valid one. */
+	for (i = 1; i <= 2; i++) {
+		slot = i == 1 ? 3 - v->header : v->header;
+		h.sequence_number = cpu_to_le64(v->seq + i);
+		h.checksum = 0;
+		h.checksum = cpu_to_le32(~vdisk_crc32c(~0U, &h, sizeof(h)));
+		if (write_all(fd, &h, sizeof(h), slot == 1 ? VHDX_HEADER1_OFFSET :
+			      VHDX_HEADER2_OFFSET) || fsync(fd))
+			goto fail;
+	}
+	close(fd);
+	printf("%s: log replayed into the file (%u entries, sequence %llu)\n", im->path,
+	       p->seq.entries, (unsigned long long)p->seq.head_seq);
+	return 0;
+fail:
+	err_at(im->path, "cannot replay the log into the file: %s", strerror(errno));
+	close(fd);
+	return -1;
+}
+
 static void vhdx_close(struct vd_image *im)
 {
 	struct vhdx_priv *p = im->priv;
@@ -397,5 +476,6 @@ const struct vd_format vd_vhdx_format = {
 	.info = vhdx_info,
 	.check = vhdx_check,
 	.map = vhdx_map_sector,
+	.repair = vhdx_repair,
 	.close = vhdx_close,
 };

@@ -32,6 +32,8 @@ struct vd_format {
 	/* Decompress the unit at @unit_vsec that @m says is compressed. */
 	int (*read_unit)(struct vd_image *im, const struct vdisk_mapping *m,
 			 uint64_t unit_vsec, void *dst);
+	/* Write to the file what it needs replayed (check --repair). */
+	int (*repair)(struct vd_image *im);
 	void (*close)(struct vd_image *im);
 };
 

@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"  remove NAME            remove NAME and everything create set up for it\n"
 		"  info IMAGE [--json]    describe IMAGE\n"
 		"  table DEVICE           print the dm table line for an image on a block device\n"
-		"  check IMAGE            check IMAGE's metadata without changing it\n"
+		"  check IMAGE [--repair] check IMAGE's metadata; --repair writes a VHDX\n"
+		"                         log's replay to the file, nothing else\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose          say what is being done\n"
@@ -46,8 +47,8 @@ static void usage(FILE *f)
 		"\n"
 		"IMAGE is a regular file (attached to a read-only loop device) or a block\n"
 		"device; parents (backing files) are mapped below it. Formats: VMDK\n"
-		"(sparse, flat, stream, descriptors, vmfsSparse, seSparse), QCOW and\n"
-		"QCOW2. See vdisk(8).\n");
+		"(sparse, flat, stream, descriptors, vmfsSparse, seSparse), QCOW,\n"
+		"QCOW2 and VHDX. See vdisk(8).\n");
 }
 
 static int bad_usage(const char *msg)
@@ -521,16 +522,47 @@ static int cmd_table(int argc, char **argv)
 	return r;
 }
 
+/* Write what the image needs replayed (a VHDX log) to its files. */
+static int repair(const char *path, const struct vd_open_opts *oo)
+{
+	struct vd_disk *d = disk_open(path, oo);
+	unsigned int i;
+	int r = 0;
+
+	if (!d)
+		return 1;
+	for (i = 0; i < d->n_ext && !r; i++)
+		if (d->ext[i].kind == VD_EXT_IMAGE && d->ext[i].im->fmt->repair)
+			r = d->ext[i].im->fmt->repair(d->ext[i].im);
+	disk_close(d);
+	return r ? 1 : 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "repair", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct vd_open_opts oo = { .no_parents = true };
 	struct vd_check c = { 0 };
 	struct vd_disk *d;
 	unsigned int i;
 	struct stat st;
+	bool fix = false;
+	int opt;
 
-	if (argc != 2)
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'r')
+			return bad_usage("unknown check option");
+		fix = true;
+	}
+	if (optind != argc - 1)
 		return bad_usage("check needs IMAGE");
+	argv += optind - 1;
+	if (fix && repair(argv[1], &oo))
+		return 1;
 	d = disk_open(argv[1], &oo);
 	if (!d)
 		return 1;

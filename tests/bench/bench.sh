@@ -26,6 +26,7 @@ with open(sys.argv[1], "wb") as f:
 PY
 qemu-img convert -f raw -O vmdk "$D/disk.raw" "$D/disk.vmdk"
 qemu-img convert -f raw -O qcow2 "$D/disk.raw" "$D/disk.qcow2"
+qemu-img convert -f raw -O vhdx "$D/disk.raw" "$D/disk.vhdx"
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$D/disk.raw" "$D/stream.vmdk"
 qemu-img convert -c -f raw -O qcow2 "$D/disk.raw" "$D/comp.qcow2"
 # Memory against image size: 1 GiB and 64 GiB sparse images, data spread out.

@@ -11,13 +11,13 @@ loop=$(/usr/sbin/losetup -r --direct-io=on -f --show disk.raw)
 echo "0 $(blockdev --getsz "$loop") linear $loop 0" | dmsetup create --readonly floor
 [ -b /dev/mapper/floor ] || dmsetup mknodes floor
 devs="/dev/mapper/floor"
-for img in disk.vmdk disk.qcow2 stream.vmdk comp.qcow2; do
+for img in disk.vmdk disk.qcow2 disk.vhdx stream.vmdk comp.qcow2; do
 	name=v-$(echo "$img" | tr . -)
 	devs="$devs $(vdisk create "$name" "$img")"
 done
 mkdir -p /var/lock	# qemu-nbd -c keeps its socket there
 i=0
-for img in disk.vmdk:vmdk disk.qcow2:qcow2 stream.vmdk:vmdk comp.qcow2:qcow2; do
+for img in disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx stream.vmdk:vmdk comp.qcow2:qcow2; do
 	qemu-nbd -r -f "${img#*:}" -c /dev/nbd$i "${img%:*}"
 	devs="$devs /dev/nbd$i"
 	i=$((i + 1))

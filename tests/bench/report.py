@@ -15,7 +15,7 @@ for line in open(sys.argv[1]):
         mem.append(" ".join(f[1:]))
 
 names = {"/dev/mapper/floor": "floor (dm-linear, raw)"}
-fmts = ["disk-vmdk", "disk-qcow2", "stream-vmdk", "comp-qcow2"]
+fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "stream-vmdk", "comp-qcow2"]
 for i, fmt in enumerate(fmts):
     names[f"/dev/mapper/v-{fmt}"] = f"vdisk {fmt}"
     names[f"/dev/nbd{i}"] = f"qemu-nbd {fmt}"

@@ -22,6 +22,11 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
                                       whole, the guest the windows
   mapss NAME FILE SS BYTES MD5        like map; the disk has SS-byte
                                       logical sectors
+  repair NAME FILE BYTES MD5          (host only) vdisk check --repair of
+                                      a dirty VHDX copy reads as MD5
+  fault NAME FILE DATA BAT GOOD BAD   faults injected under the image: at
+                                      byte DATA (the data of guest byte BAD),
+                                      at BAT (a table page), delays, flakiness
 """
 import gzip
 import hashlib
@@ -811,10 +816,12 @@ def vhdx_generated():
     os.unlink(raw)
     os.unlink(path("g-replayed.vhdx"))
     expect("vhdx-gen-dirty", d, "g-dirty.vhdx")
+    cases.append(cases[-1].replace("map ", "repair ", 1))
     d = vhdxgen.Vhdx(20 * MiB, block_size=MiB, seed=seed + 11)
     fill(d, 15, MiB)
     d.save(path("g-dirty-wrap.vhdx"), log="wrap")
     expect("vhdx-gen-dirty-wrapped", d, "g-dirty-wrap.vhdx")
+    cases.append(cases[-1].replace("map ", "repair ", 1))
     d = vhdxgen.Vhdx(20 * MiB, block_size=MiB, logical_sector=4096, seed=seed + 12)
     fill(d, 15, MiB)
     d.save(path("g-dirty-4k.vhdx"), log=True)
@@ -837,6 +844,9 @@ def vhdx_damaged(seed):
     v.write(0, rng.randbytes(6 * MiB))
     L = v.save(path("g-ok.vhdx"), current=0)
     good = hashlib.md5(v.expected()).hexdigest()
+    # Faults injected under this image in the guest (dm-error, dm-delay,
+    # dm-flakey): guest block 3's data, the BAT's first page.
+    cases.append(f"fault vhdx-faults g-ok.vhdx {L.blocks[3]} {L.bat} 0 {3 * MiB}")
 
     def damaged(name, fn):
         shutil.copy(path("g-ok.vhdx"), path(name))
@@ -975,6 +985,8 @@ def corpus():
     run("qemu-img", "check", "-q", "-r", "all", path("w-replayed.vhdx"))
     expect_corpus_big("corpus-vhdx-log-replay", "w-replayed.vhdx")
     cases[-1] = cases[-1].replace(" w-replayed.vhdx ", " w-log-replay.vhdx ")
+    cases.append("repair corpus-vhdx-log-repair w-log-replay.vhdx " +
+                  " ".join(cases[-1].split()[3:5]))
     os.unlink(path("w-replayed.vhdx"))
     take("dissect.hypervisor/differencing.avhdx.gz", "w-differencing.avhdx")
     cases.append("refuse-chain corpus-vhdx-differencing w-differencing.avhdx "

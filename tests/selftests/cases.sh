@@ -57,6 +57,92 @@ case_eio()
 	unmap_image "$name"
 }
 
+# fault_dev TABLE: the image's loop device seen through TABLE as "flt".
+fault_dev()
+{
+	printf "$1" | dmsetup create --readonly flt && { [ -b /dev/mapper/flt ] ||
+		dmsetup mknodes flt; }
+}
+
+read4k()
+{
+	dd if="$1" of=/dev/null bs=4096 skip=$(($2 / 4096)) count=1 iflag=direct 2>/tmp/err
+}
+
+# Faults under an image: read errors in data and in a table block
+# (dm-error), a slow device (dm-delay), a flaky one (dm-flakey).  Errors
+# must reach the reader as EIO, the rest of the disk must read, nothing
+# may hang, and removal must work.
+case_fault()
+{
+	name=t-$1 file=$IMAGES/$2 data=$(($3 / 512)) bat=$(($4 / 512)) good=$5 bad=$6
+	loop=$(losetup -f)
+	losetup -r "$loop" "$file" || { ktap_fail "$name: losetup"; return; }
+	sz=$(blockdev --getsz "$loop")
+	map_image "$name" "$loop" || { losetup -d "$loop"; return; }
+	want=$(md5_range /dev/mapper/"$name" "$good" 1048576 65536)
+	$VDISK remove "$name"
+
+	fault_dev "0 $data linear $loop 0\n$data 2048 error\n$((data + 2048)) \
+$((sz - data - 2048)) linear $loop $((data + 2048))\n"
+	if map_image "$name" /dev/mapper/flt; then
+		got=$(md5_range /dev/mapper/"$name" "$good" 1048576 65536)
+		ktap_result "$([ "$got" = "$want" ]; echo $?)" \
+			"$name: data error elsewhere: the rest reads right"
+		read4k /dev/mapper/"$name" "$bad"
+		ktap_result "$([ $? -ne 0 ] && grep -Eq 'I/O error|Input/output' /tmp/err; echo $?)" \
+			"$name: data read error reaches the reader as EIO"
+		$VDISK remove "$name"
+		ktap_result $? "$name: remove after data errors"
+	fi
+	dmsetup remove flt
+
+	fault_dev "0 $bat linear $loop 0\n$bat 8 error\n$((bat + 8)) $((sz - bat - 8)) \
+linear $loop $((bat + 8))\n"
+	if map_image "$name" /dev/mapper/flt; then
+		read4k /dev/mapper/"$name" "$good"
+		ktap_result "$([ $? -ne 0 ] && grep -Eq 'I/O error|Input/output' /tmp/err; echo $?)" \
+			"$name: table block read error fails the read with EIO"
+		ktap_result "$([ "$(vdisk_status "$name" 8)" -gt 0 ]; echo $?)" \
+			"$name: table read errors counted in status"
+		$VDISK remove "$name"
+		ktap_result $? "$name: remove after table errors"
+	fi
+	dmsetup remove flt
+
+	fault_dev "0 $sz delay $loop 0 100\n"
+	if map_image "$name" /dev/mapper/flt; then
+		got=$(md5_range /dev/mapper/"$name" "$good" 1048576 65536)
+		ktap_result "$([ "$got" = "$want" ]; echo $?)" \
+			"$name: slow device (dm-delay 100 ms): reads right"
+		$VDISK remove "$name"
+		ktap_result $? "$name: remove over a slow device"
+	fi
+	dmsetup remove flt
+
+	# Up 1 s, down 1 s: reads fail while it is down, work while it is up.
+	fault_dev "0 $sz flakey $loop 0 1 1\n"
+	if map_image "$name" /dev/mapper/flt; then
+		ok=0 failed=0 i=0
+		while [ $i -lt 40 ]; do
+			if read4k /dev/mapper/"$name" $((i % 16 * 65536)); then
+				ok=$((ok + 1))
+			else
+				failed=$((failed + 1))
+			fi
+			usleep 100000
+			i=$((i + 1))
+		done
+		ktap_result "$([ $ok -gt 0 ] && [ $failed -gt 0 ]; echo $?)" \
+			"$name: flaky device: $ok reads worked, $failed failed, none hung"
+		$VDISK remove "$name"
+		ktap_result $? "$name: remove over a flaky device"
+	fi
+	dmsetup remove flt
+	losetup -d "$loop"
+	check_clean "$name"
+}
+
 # Table from "vdisk table" on a loop device, loaded with plain dmsetup.
 cli_dmsetup()
 {
@@ -174,7 +260,13 @@ cli_misc()
 	else
 		ktap_ok "cli: module unload refused while mapped"
 	fi
+	allocs=/sys/module/dm_vdisk/parameters/allocations
+	n=$(cat $allocs)
+	ktap_result "$([ "$n" -gt 0 ]; echo $?)" "cli: module allocations counted while mapped ($n)"
 	unmap_image t-dup
+	# Every table loaded in this run (refused ones too) freed all it took.
+	n=$(cat $allocs)
+	ktap_result "$([ "$n" = 0 ]; echo $?)" "cli: no module allocation left after remove ($n)"
 	rmmod dm_vdisk
 	ktap_result $? "cli: module unloads once nothing is mapped"
 }
@@ -201,6 +293,7 @@ run_cases()
 			case_win "$name" "$file" "$bytes" "$@"
 			;;
 		eio) case_eio "$name" "$file" $rest ;;
+		fault) case_fault "$name" "$file" $rest ;;
 		refuse|refuse-chain) expect_refusal "t-$name" "$IMAGES/$file" "$rest" ;;
 		refuse-opt)
 			set -- $rest
