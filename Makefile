@@ -6,6 +6,7 @@
 #   make check           every test (installs what it needs from Debian)
 #   make demo            build, boot a QEMU guest, map a sample VMDK
 #   make install DESTDIR=...
+#   make deb             a Debian package (helper, man page, DKMS source)
 #
 # KVER/KDIR select the kernel to build for; by default the running kernel,
 # or the newest one under /lib/modules with a build tree.
@@ -43,13 +44,17 @@ PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all module helper static unit check demo bench fuzz install clean deps
+.PHONY: all module module-clean helper static unit check demo bench fuzz install \
+	clean deps deb
 
 all: module helper
 
 module:
 	@test -d "$(KDIR)" || { echo "make: no kernel build tree at '$(KDIR)' (install linux-headers, or set KDIR=)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+module-clean:
+	if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
 helper: tools/vdisk
 static: tools/vdisk-static
@@ -96,7 +101,10 @@ install: all
 	install -D -m 644 Documentation/vdisk.8 $(DESTDIR)$(MANDIR)/man8/vdisk.8
 	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 
-clean:
-	if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+# A .deb with the helper, the man page and the module source for DKMS.
+deb: helper
+	packaging/mkdeb.sh $(VERSION) tests/out/deb
+
+clean: module-clean
 	rm -f tools/vdisk tools/vdisk-static $(UNIT_TESTS) tests/tools/vdisk-read
 	rm -rf tests/out

@@ -63,6 +63,10 @@ while read -r kind name file rest; do
 		result "$([ $? -ne 0 ] && grep -q 'I/O error' /tmp/vdisk-read.err; echo $?)" \
 			"$name: damaged part fails"
 		;;
+	info)
+		$VDISK info "$img" 2>&1 | grep -Eq "$rest"
+		result $? "$name: vdisk info shows $rest"
+		;;
 	repair)
 		# vdisk check --repair writes the log's replay into a copy, which
 		# then reads (with qemu-img too) as the dirty image maps.

@@ -142,7 +142,7 @@ int dm_info(const char *name, struct dm_info *info)
 }
 
 static int dm_load(const char *name, const struct dm_seg *segs,
-		   unsigned int nsegs)
+		   unsigned int nsegs, bool rw)
 {
 	size_t size = sizeof(struct dm_ioctl), off;
 	struct dm_ioctl *io;
@@ -153,7 +153,7 @@ static int dm_load(const char *name, const struct dm_seg *segs,
 		size += sizeof(struct dm_target_spec) +
 			((strlen(segs[i].params) + 1 + 7) & ~(size_t)7);
 	io = dm_buf(name, size);
-	io->flags = DM_READONLY_FLAG;
+	io->flags = rw ? 0 : DM_READONLY_FLAG;
 	io->target_count = nsegs;
 	off = sizeof(*io);
 	for (i = 0; i < nsegs; i++) {
@@ -173,7 +173,7 @@ static int dm_load(const char *name, const struct dm_seg *segs,
 }
 
 int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
-	      unsigned int nsegs, dev_t *dev)
+	      unsigned int nsegs, dev_t *dev, bool rw)
 {
 	struct dm_ioctl *io = dm_buf(name, sizeof(struct dm_ioctl));
 	int saved;
@@ -190,7 +190,7 @@ int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
 	*dev = (dev_t)io->dev;
 	free(io);
 
-	if (dm_load(name, segs, nsegs)) {
+	if (dm_load(name, segs, nsegs, rw)) {
 		saved = errno;
 		dm_remove(name);
 		return err_at(name, "device-mapper refused the table: %s (see dmesg)",
@@ -206,6 +206,26 @@ int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
 	}
 	free(io);
 	return 0;
+}
+
+int dm_status(const char *name, char *type, size_t tlen, char *buf, size_t len)
+{
+	struct dm_ioctl *io = dm_buf(name, DM_BUF_SIZE);
+	struct dm_target_spec *t;
+	int r = -1;
+
+	*buf = *type = 0;
+	if (dm_call(DM_TABLE_STATUS, &io) == 0) {
+		r = 0;
+		if (io->target_count) {
+			t = (void *)((char *)io + io->data_start);
+			snprintf(type, tlen, "%.*s", (int)sizeof(t->target_type),
+				 t->target_type);
+			snprintf(buf, len, "%s", (char *)(t + 1));
+		}
+	}
+	free(io);
+	return r;
 }
 
 int dm_remove(const char *name)

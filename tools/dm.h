@@ -24,9 +24,11 @@ struct dm_info {
 int dm_open_control(void);
 int dm_target_present(const char *type);
 int dm_info(const char *name, struct dm_info *info);
-/* Create @name read-only from @segs and resume it. */
+/* Create @name from @segs (read-only unless @rw) and resume it. */
 int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
-	      unsigned int nsegs, dev_t *dev);
+	      unsigned int nsegs, dev_t *dev, bool rw);
+/* The status line of @name's first target ("" if none), its type in @type. */
+int dm_status(const char *name, char *type, size_t tlen, char *buf, size_t len);
 int dm_remove(const char *name);
 /* Devices @name's table depends on; returns the count (at most @max). */
 int dm_deps(const char *name, dev_t *deps, int max);

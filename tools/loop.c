@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <linux/loop.h>
@@ -37,7 +38,7 @@ static int loop_control(void)
 	return fd;
 }
 
-int loop_attach(int fd, const char *path, dev_t *dev)
+static int attach(int fd, const char *path, dev_t *dev, bool rw)
 {
 	struct loop_config cfg;
 	char node[64];
@@ -49,7 +50,7 @@ int loop_attach(int fd, const char *path, dev_t *dev)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.fd = (uint32_t)fd;
-	cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR |
+	cfg.info.lo_flags = (rw ? 0 : LO_FLAGS_READ_ONLY) | LO_FLAGS_AUTOCLEAR |
 			    LO_FLAGS_DIRECT_IO;
 	snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name),
 		 "%s", path);
@@ -60,7 +61,8 @@ int loop_attach(int fd, const char *path, dev_t *dev)
 		if (n < 0)
 			break;
 		snprintf(node, sizeof(node), "/dev/loop%d", n);
-		lfd = open_node(node, O_RDONLY, S_IFBLK, makedev(LOOP_MAJOR, n));
+		lfd = open_node(node, rw ? O_RDWR : O_RDONLY, S_IFBLK,
+				makedev(LOOP_MAJOR, n));
 		if (lfd < 0)
 			break;
 		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
@@ -82,6 +84,16 @@ int loop_attach(int fd, const char *path, dev_t *dev)
 	n = errno;
 	close(ctl);
 	return err_at(path, "cannot attach a loop device: %s", strerror(n));
+}
+
+int loop_attach(int fd, const char *path, dev_t *dev)
+{
+	return attach(fd, path, dev, false);
+}
+
+int loop_attach_rw(int fd, const char *path, dev_t *dev)
+{
+	return attach(fd, path, dev, true);
 }
 
 int loop_is(dev_t dev)

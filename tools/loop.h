@@ -11,6 +11,8 @@
  * the caller keeps open until the dm table holds the device.
  */
 int loop_attach(int fd, const char *path, dev_t *dev);
+/* The same, writable: for an overlay's exception store. */
+int loop_attach_rw(int fd, const char *path, dev_t *dev);
 int loop_is(dev_t dev);
 int loop_detach(dev_t dev);
 

@@ -3,6 +3,7 @@
  * vdisk: map virtual disk images read-only through the dm-vdisk target.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,9 +34,12 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  create NAME IMAGE [--ignore-parent-id] [--snapshot ID|NAME]\n"
-		"                         map IMAGE as /dev/mapper/NAME and print that path\n"
+		"                    [--overlay DEV|FILE|ram[:SIZE]]\n"
+		"                         map IMAGE as /dev/mapper/NAME and print that path;\n"
+		"                         with --overlay NAME is writable (dm-snapshot)\n"
 		"  remove NAME            remove NAME and everything create set up for it\n"
-		"  info IMAGE [--json]    describe IMAGE\n"
+		"  info IMAGE|NAME [--json]\n"
+		"                         describe IMAGE, or the overlay of device NAME\n"
 		"  table DEVICE           print the dm table line for an image on a block device\n"
 		"  check IMAGE [--repair] check IMAGE's metadata; --repair writes a VHDX\n"
 		"                         log's replay to the file, nothing else\n"
@@ -130,8 +134,8 @@ static int attach_tail(struct vd_image *im, const char *name, unsigned int *n)
 	snprintf(p1, sizeof(p1), "%u:%u 0", major(tail_dev), minor(tail_dev));
 	segs[0] = (struct dm_seg){ 0, whole, "linear", p0 };
 	segs[1] = (struct dm_seg){ whole, 1, "linear", p1 };
-	r = whole ? dm_create(lname, uuid, segs, 2, &im->dev) :
-		dm_create(lname, uuid, &segs[1], 1, &im->dev);
+	r = whole ? dm_create(lname, uuid, segs, 2, &im->dev, false) :
+		dm_create(lname, uuid, &segs[1], 1, &im->dev, false);
 	close(tail_fd);
 	return r;
 }
@@ -263,7 +267,7 @@ static void layer_name(char *buf, size_t len, const char *name, unsigned int i)
 static int create_layers(const char *name, struct vd_disk *top)
 {
 	struct vd_disk *layers[VD_MAX_CHAIN], *d;
-	char lname[128], uuid[160], parent[32] = "";
+	char lname[160], uuid[192], parent[32] = "";
 	unsigned int n = 0, i, j, nsegs;
 	struct dm_info info;
 	struct dm_seg *segs;
@@ -288,7 +292,7 @@ static int create_layers(const char *name, struct vd_disk *top)
 		for (j = 0; j < nsegs; j++)
 			dbg("%s: %llu %llu %s %s", lname, (unsigned long long)segs[j].start,
 			    (unsigned long long)segs[j].len, segs[j].type, segs[j].params);
-		r = dm_create(lname, uuid, segs, nsegs, &dev);
+		r = dm_create(lname, uuid, segs, nsegs, &dev, false);
 		for (j = 0; j < nsegs; j++)
 			free((char *)segs[j].params);
 		free(segs);
@@ -309,7 +313,97 @@ static int create_layers(const char *name, struct vd_disk *top)
 	return 0;
 }
 
+/* "512M", "4G", ... in bytes; 0 if it is not a size. */
+static uint64_t parse_size(const char *s)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *u;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return 0;
+	if (*end && (!(u = strchr(units, *end)) || end[1]))
+		return 0;
+	if (*end)
+		n <<= 10 * (u - units + 1);
+	return n;
+}
+
+/*
+ * The exception store of an overlay: "ram[:SIZE]" is a sparse file in
+ * /run, unlinked (so it lives as long as the device), used non-persistent;
+ * a block device or a file (created sparse, the disk's size, if missing)
+ * is persistent, so its changes survive a remove and a new create.
+ */
+static int overlay_store(const char *spec, uint64_t disk_bytes, dev_t *dev,
+			 int *loop_fd, char *persistent)
+{
+	char tmp[] = "/run/vdisk-overlay.XXXXXX";
+	uint64_t size = disk_bytes;
+	struct stat st;
+	int fd;
+
+	*persistent = 'P';
+	if (!strncmp(spec, "ram", 3) && (!spec[3] || spec[3] == ':')) {
+		if (spec[3] && !(size = parse_size(spec + 4)))
+			return err_at(spec, "overlay size is not a size (like 512M or 4G)");
+		*persistent = 'N';
+		fd = mkstemp(tmp);
+		if (fd < 0)
+			return err_at(tmp, "cannot make the overlay: %s", strerror(errno));
+		unlink(tmp);
+		spec = "ram overlay";
+	} else if (!stat(spec, &st) && S_ISBLK(st.st_mode)) {
+		*dev = st.st_rdev;
+		return 0;
+	} else {
+		fd = open(spec, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return err_at(spec, "cannot open the overlay: %s", strerror(errno));
+		if (fstat(fd, &st) || st.st_size)
+			size = 0;	/* an existing store keeps its size */
+	}
+	if (size && ftruncate(fd, (off_t)size)) {
+		err_at(spec, "cannot size the overlay: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*loop_fd = loop_attach_rw(fd, spec, dev);
+	close(fd);
+	return *loop_fd < 0 ? -1 : 0;
+}
+
+/*
+ * A writable @name over the read-only disk @base: dm-snapshot, writes going
+ * to the exception store, 4 KiB chunks.
+ */
+static int create_overlay(const char *name, const char *base, uint64_t sectors,
+			  const char *spec)
+{
+	char uuid[160], params[128], persistent;
+	struct dm_info info;
+	struct dm_seg seg;
+	int loop_fd = -1, r;
+	dev_t cow, dev;
+
+	if (dm_info(base, &info) || overlay_store(spec, sectors * 512, &cow, &loop_fd,
+						  &persistent))
+		return -1;
+	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", name);
+	snprintf(params, sizeof(params), "%u:%u %u:%u %c 8", major(info.dev),
+		 minor(info.dev), major(cow), minor(cow), persistent);
+	seg = (struct dm_seg){ 0, sectors, "snapshot", params };
+	r = dm_create(name, uuid, &seg, 1, &dev, true);
+	if (loop_fd >= 0)
+		close(loop_fd);	/* autoclear detaches it if the table did not take it */
+	return r ? r : dm_make_node(name, dev);
+}
+
 static const struct option create_opts[] = {
+	{ "overlay", required_argument, NULL, 'o' },
 	{ "ignore-parent-id", no_argument, NULL, 'i' },
 	{ "snapshot", required_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 },
@@ -318,6 +412,8 @@ static const struct option create_opts[] = {
 static int cmd_create(int argc, char **argv)
 {
 	struct vd_open_opts opts = { 0 };
+	const char *overlay = NULL, *name;
+	char base[128];
 	struct dm_info info;
 	struct vd_disk *d;
 	int c, r = 1;
@@ -328,27 +424,36 @@ static int cmd_create(int argc, char **argv)
 			opts.ignore_parent_id = true;
 		else if (c == 's')
 			opts.snapshot = optarg;
+		else if (c == 'o')
+			overlay = optarg;
 		else
 			return bad_usage("unknown create option");
 	}
 	if (optind != argc - 2)
 		return bad_usage("create needs NAME and IMAGE");
-	if (valid_name(argv[optind]) || dm_open_control() < 0 ||
-	    dm_info(argv[optind], &info))
+	name = argv[optind];
+	/* With an overlay, NAME is the writable device over NAME-ro. */
+	snprintf(base, sizeof(base), overlay ? "%s-ro" : "%s", name);
+	if (valid_name(name) || dm_open_control() < 0 || dm_info(name, &info))
 		return 1;
 	if (info.exists) {
-		err_at(argv[optind], "a device-mapper device of that name already exists");
+		err_at(name, "a device-mapper device of that name already exists");
 		return 1;
 	}
 	d = disk_open(argv[optind + 1], &opts);
 	if (!d)
 		return 1;
-	if (need_target() == 0 && attach_all(d, argv[optind]) == 0 &&
-	    create_layers(argv[optind], d) == 0) {
-		printf("/dev/mapper/%s\n", argv[optind]);
+	if (need_target() == 0 && attach_all(d, base) == 0 &&
+	    create_layers(base, d) == 0) {
 		r = 0;
+		if (overlay && create_overlay(name, base, d->capacity, overlay)) {
+			remove_tree(base);
+			r = 1;
+		}
+		if (!r)
+			printf("/dev/mapper/%s\n", name);
 	} else {
-		remove_tails(argv[optind]);
+		remove_tails(base);
 	}
 	/* The tables hold the loop devices now; autoclear frees them on remove. */
 	disk_close(d);
@@ -467,6 +572,36 @@ static void info_disk(struct vd_disk *d, struct kv_out *o)
 		kv_str(o, "id_kind", d->ident.id_kind);
 }
 
+/* A device vdisk created: its overlay's use, from dm-snapshot's status. */
+static int info_device(const char *name, bool json)
+{
+	unsigned long long used, total, meta;
+	char type[32], status[256];
+	struct dm_info info;
+	struct kv_out o;
+
+	if (dm_open_control() < 0 || dm_info(name, &info))
+		return 1;
+	if (!info.exists || strncmp(info.uuid, VDISK_UUID_PREFIX, strlen(VDISK_UUID_PREFIX)))
+		return err_at(name, "no such file, nor a device vdisk created");
+	if (dm_status(name, type, sizeof(type), status, sizeof(status)))
+		return err_at(name, "cannot read its status: %s", strerror(errno));
+	kv_begin(&o, stdout, json);
+	kv_str(&o, "device", name);
+	kv_bool(&o, "overlay", !strcmp(type, "snapshot"));
+	if (!strcmp(type, "snapshot")) {
+		if (sscanf(status, "%llu/%llu %llu", &used, &total, &meta) == 3) {
+			kv_u64(&o, "overlay_used_bytes", used * 512);
+			kv_u64(&o, "overlay_size_bytes", total * 512);
+			kv_u64(&o, "overlay_metadata_bytes", meta * 512);
+		} else {
+			kv_str(&o, "overlay_state", status);	/* Invalid, Overflow */
+		}
+	}
+	kv_end(&o);
+	return 0;
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -487,6 +622,8 @@ static int cmd_info(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return bad_usage("info needs IMAGE");
+	if (access(argv[optind], F_OK) && !strchr(argv[optind], '/'))
+		return info_device(argv[optind], json);
 	d = disk_open(argv[optind], &oo);
 	if (!d)
 		return 1;

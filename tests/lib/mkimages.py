@@ -22,6 +22,7 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
                                       whole, the guest the windows
   mapss NAME FILE SS BYTES MD5        like map; the disk has SS-byte
                                       logical sectors
+  info NAME FILE REGEX                (host only) vdisk info shows REGEX
   repair NAME FILE BYTES MD5          (host only) vdisk check --repair of
                                       a dirty VHDX copy reads as MD5
   fault NAME FILE DATA BAT GOOD BAD   faults injected under the image: at
@@ -858,6 +859,8 @@ def vhdx_damaged(seed):
     damaged("g-hdrs.vhdx", lambda n: (patch(n, 64 * 1024 + 200, b"\xff"),
                                       patch(n, 128 * 1024 + 200, b"\xff")))
     cases.append("refuse vhdx-headers-damaged g-hdrs.vhdx both.VHDX.headers.are.damaged")
+    damaged("g-region1.vhdx", lambda n: patch(n, 192 * 1024 + 300, b"\xff"))
+    cases.append(f"map vhdx-region-table-damaged g-region1.vhdx {16 * MiB} {good}")
     damaged("g-regions.vhdx", lambda n: (patch(n, 192 * 1024 + 300, b"\xff"),
                                          patch(n, 256 * 1024 + 300, b"\xff")))
     cases.append("refuse vhdx-regions-damaged g-regions.vhdx both.VHDX.region.tables")
@@ -989,6 +992,10 @@ def corpus():
                   " ".join(cases[-1].split()[3:5]))
     os.unlink(path("w-replayed.vhdx"))
     take("dissect.hypervisor/differencing.avhdx.gz", "w-differencing.avhdx")
+    cases.append("info corpus-vhdx-differencing-info w-differencing.avhdx "
+                 "parent_linkage:.\\{ff34003b-11ed-4cf8-a166-b2be05e20b80\\}")
+    cases.append("info corpus-vhdx-differencing-path w-differencing.avhdx "
+                 "relative_path:.\\.\\\\Generation.1_49C4BAF3-4B25-4406-8C4B-D39E65C32385.avhdx")
     cases.append("refuse-chain corpus-vhdx-differencing w-differencing.avhdx "
                  "parent.not.found:.*Generation.1_49C4BAF3-4B25-4406-8C4B-D39E65C32385.avhdx")
     take("govmomi/ttylinux-pc_i486-16.1-disk1.vmdk", "govmomi-cut.vmdk")

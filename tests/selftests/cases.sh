@@ -235,6 +235,48 @@ cli_concurrency()
 	unmap_image t-conc
 }
 
+# A writable overlay (dm-snapshot) over the read-only disk: in RAM, and in
+# a file that keeps the changes across remove and create; the image file
+# is never written.
+cli_overlay()
+{
+	file=$IMAGES/$1 want=$2
+	before=$(md5sum <"$file" | cut -d' ' -f1)
+	dd if=/dev/urandom of=/tmp/ov.bin bs=65536 count=4 2>/dev/null
+	written=$(md5sum </tmp/ov.bin | cut -d' ' -f1)
+	for store in ram /tmp/ov.cow; do
+		out=$($VDISK create t-ov "$file" --overlay "$store" 2>/tmp/err)
+		ktap_result "$([ "$out" = /dev/mapper/t-ov ]; echo $?)" \
+			"overlay $store: create --overlay"
+		[ "$out" = /dev/mapper/t-ov ] || { ktap_diag "$(cat /tmp/err)"; continue; }
+		ktap_result "$([ "$(blockdev --getro "$out")" = 0 ]; echo $?)" \
+			"overlay $store: device is writable"
+		ktap_result "$([ "$(md5_dev "$out")" = "$want" ]; echo $?)" \
+			"overlay $store: reads the disk before any write"
+		dd if=/tmp/ov.bin of="$out" bs=65536 seek=3 conv=notrunc oflag=direct 2>/dev/null
+		ktap_result $? "overlay $store: write 256 KiB"
+		got=$(md5_range "$out" $((3 * 65536)) 262144 65536)
+		ktap_result "$([ "$got" = "$written" ]; echo $?)" \
+			"overlay $store: reads back what was written"
+		used=$($VDISK info t-ov | sed -n 's/^overlay_used_bytes: //p')
+		ktap_result "$([ "${used:-0}" -gt 0 ]; echo $?)" \
+			"overlay $store: info shows the overlay in use ($used bytes)"
+		$VDISK remove t-ov
+		ktap_result $? "overlay $store: remove"
+		check_clean "overlay $store"
+	done
+	# The file store kept the write: a new device over it shows it.
+	if map_image t-ov "$file" "--overlay=/tmp/ov.cow"; then
+		got=$(md5_range /dev/mapper/t-ov $((3 * 65536)) 262144 65536)
+		ktap_result "$([ "$got" = "$written" ]; echo $?)" \
+			"overlay file: the write survives remove and create"
+		unmap_image t-ov
+	fi
+	rm -f /tmp/ov.cow /tmp/ov.bin
+	ktap_result "$([ "$(md5sum <"$file" | cut -d' ' -f1)" = "$before" ]; echo $?)" \
+		"overlay: the image file is unchanged"
+}
+
 cli_misc()
 {
 	first=$(awk '$1 == "map" { print $3; exit }' "$IMAGES/cases.txt")
@@ -305,5 +347,6 @@ run_cases()
 	cli_dmsetup "$1" "$2"
 	cli_blockdev "$1" "$2"
 	cli_concurrency "$1" "$2"
+	cli_overlay "$1" "$2"
 	cli_misc
 }
