@@ -99,6 +99,13 @@ install: all
 	install -D -m 644 dm-vdisk/dm-vdisk.ko $(DESTDIR)/lib/modules/$(KVER)/updates/dm-vdisk.ko
 	install -D -m 755 tools/vdisk $(DESTDIR)$(SBINDIR)/vdisk
 	install -D -m 644 Documentation/vdisk.8 $(DESTDIR)$(MANDIR)/man8/vdisk.8
+	install -D -m 755 packaging/initramfs-tools/hooks/vdisk \
+		$(DESTDIR)$(PREFIX)/share/initramfs-tools/hooks/vdisk
+	install -D -m 755 packaging/initramfs-tools/scripts/local-top/vdisk \
+		$(DESTDIR)$(PREFIX)/share/initramfs-tools/scripts/local-top/vdisk
+	for f in module-setup.sh parse-vdisk.sh vdisk-root.sh; do \
+		install -D -m 755 packaging/dracut/90vdisk/$$f \
+			$(DESTDIR)$(PREFIX)/lib/dracut/modules.d/90vdisk/$$f; done
 	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 
 # A .deb with the helper, the man page and the module source for DKMS.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make deb: a binary package with the helper (built static-free, against
-# Debian's libraries), its man page, and the module source for DKMS.
+# make deb: a binary package with the helper (built against Debian's
+# libraries), its man page, the initramfs-tools hook and the dracut module
+# for booting from an image, and the module source for DKMS.
 # usage: mkdeb.sh VERSION OUTDIR
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,6 +18,12 @@ src=$root/usr/src/dm-vdisk-$version
 install -d "$src"
 git ls-files -z Kbuild Makefile dm-vdisk | xargs -0 -I{} cp --parents {} "$src/"
 sed "s/@VERSION@/$version/" dkms.conf >"$src/dkms.conf"
+for f in hooks/vdisk scripts/local-top/vdisk; do
+	install -D -m 755 "packaging/initramfs-tools/$f" "$root/usr/share/initramfs-tools/$f"
+done
+for f in module-setup.sh parse-vdisk.sh vdisk-root.sh; do
+	install -D -m 755 "packaging/dracut/90vdisk/$f" "$root/usr/lib/dracut/modules.d/90vdisk/$f"
+done
 install -d "$root/usr/share/doc/dm-vdisk"
 cp README.md Documentation/dm-vdisk.rst "$root/usr/share/doc/dm-vdisk/"
 install -d "$root/DEBIAN"

@@ -25,7 +25,7 @@ echo "TAP version 13"
 while read -r kind name file rest; do
 	img=$IMAGES/$file
 	case $kind in
-	map|win|mapopt|big|mapss)
+	map|win|mapopt|big|mapss|mappart)
 		$VDISK check "$img" >/dev/null 2>&1
 		result $? "$name: vdisk check finds no errors"
 		;;&

@@ -20,7 +20,9 @@ files=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 version=$(dpkg-deb -f "$deb" Version)
 for f in ./usr/sbin/vdisk ./usr/share/man/man8/vdisk.8.gz \
 	"./usr/src/dm-vdisk-$version/dkms.conf" "./usr/src/dm-vdisk-$version/Kbuild" \
-	"./usr/src/dm-vdisk-$version/dm-vdisk/core/vhdx.c"; do
+	"./usr/src/dm-vdisk-$version/dm-vdisk/core/vhdx.c" \
+	./usr/share/initramfs-tools/hooks/vdisk ./usr/share/initramfs-tools/scripts/local-top/vdisk \
+	./usr/lib/dracut/modules.d/90vdisk/module-setup.sh; do
 	echo "$files" | grep -qx "$f"
 	result $? "package holds $f"
 done

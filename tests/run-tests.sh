@@ -45,6 +45,7 @@ suite host-read tests/host-read.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} suite fuzz tests/fuzz/run.sh
 suite package tests/package.sh
 suite guest tests/selftests.sh
+suite boot tests/boot.sh
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

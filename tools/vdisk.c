@@ -17,6 +17,7 @@
 #include "dm.h"
 #include "image.h"
 #include "loop.h"
+#include "part.h"
 #include "util.h"
 
 #ifndef VDISK_VERSION
@@ -34,9 +35,10 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  create NAME IMAGE [--ignore-parent-id] [--snapshot ID|NAME]\n"
-		"                    [--overlay DEV|FILE|ram[:SIZE]]\n"
+		"                    [--overlay DEV|FILE|ram[:SIZE]] [--partition N]\n"
 		"                         map IMAGE as /dev/mapper/NAME and print that path;\n"
-		"                         with --overlay NAME is writable (dm-snapshot)\n"
+		"                         with --overlay NAME is writable (dm-snapshot);\n"
+		"                         with --partition NAME is partition N of the disk\n"
 		"  remove NAME            remove NAME and everything create set up for it\n"
 		"  info IMAGE|NAME [--json]\n"
 		"                         describe IMAGE, or the overlay of device NAME\n"
@@ -402,7 +404,38 @@ static int create_overlay(const char *name, const char *base, uint64_t sectors,
 	return r ? r : dm_make_node(name, dev);
 }
 
+/* @name: partition @n of the disk @disk, as dm-linear (kpartx does so). */
+static int create_partition(const char *name, const char *disk, unsigned int n,
+			    bool rw, const char *image)
+{
+	char node[192], uuid[160], params[64];
+	uint64_t start, len;
+	struct dm_info info;
+	struct dm_seg seg;
+	dev_t dev;
+	int fd, r;
+
+	snprintf(node, sizeof(node), "/dev/mapper/%s", disk);
+	if (dm_info(disk, &info))
+		return -1;
+	fd = open(node, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_at(node, "%s", strerror(errno));
+	r = part_find(fd, image, n, &start, &len);
+	close(fd);
+	if (r)
+		return -1;
+	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", name);
+	snprintf(params, sizeof(params), "%u:%u %llu", major(info.dev), minor(info.dev),
+		 (unsigned long long)start);
+	seg = (struct dm_seg){ 0, len, "linear", params };
+	if (dm_create(name, uuid, &seg, 1, &dev, rw))
+		return -1;
+	return dm_make_node(name, dev);
+}
+
 static const struct option create_opts[] = {
+	{ "partition", required_argument, NULL, 'p' },
 	{ "overlay", required_argument, NULL, 'o' },
 	{ "ignore-parent-id", no_argument, NULL, 'i' },
 	{ "snapshot", required_argument, NULL, 's' },
@@ -413,7 +446,8 @@ static int cmd_create(int argc, char **argv)
 {
 	struct vd_open_opts opts = { 0 };
 	const char *overlay = NULL, *name;
-	char base[128];
+	char disk[112], base[120], *end;
+	unsigned long part = 0;
 	struct dm_info info;
 	struct vd_disk *d;
 	int c, r = 1;
@@ -426,14 +460,22 @@ static int cmd_create(int argc, char **argv)
 			opts.snapshot = optarg;
 		else if (c == 'o')
 			overlay = optarg;
+		else if (c == 'p' && (part = strtoul(optarg, &end, 10)) && !*end &&
+			 part < 256)
+			continue;
 		else
-			return bad_usage("unknown create option");
+			return bad_usage(c == 'p' ? "--partition needs a number from 1" :
+					 "unknown create option");
 	}
 	if (optind != argc - 2)
 		return bad_usage("create needs NAME and IMAGE");
 	name = argv[optind];
-	/* With an overlay, NAME is the writable device over NAME-ro. */
-	snprintf(base, sizeof(base), overlay ? "%s-ro" : "%s", name);
+	/*
+	 * The stack, from the top: NAME, the partition (over NAME-disk); the
+	 * writable overlay (over <disk>-ro); the read-only image layers.
+	 */
+	snprintf(disk, sizeof(disk), part ? "%s-disk" : "%s", name);
+	snprintf(base, sizeof(base), overlay ? "%s-ro" : "%s", disk);
 	if (valid_name(name) || dm_open_control() < 0 || dm_info(name, &info))
 		return 1;
 	if (info.exists) {
@@ -446,8 +488,13 @@ static int cmd_create(int argc, char **argv)
 	if (need_target() == 0 && attach_all(d, base) == 0 &&
 	    create_layers(base, d) == 0) {
 		r = 0;
-		if (overlay && create_overlay(name, base, d->capacity, overlay)) {
+		if (overlay && create_overlay(disk, base, d->capacity, overlay)) {
 			remove_tree(base);
+			r = 1;
+		}
+		if (!r && part && create_partition(name, disk, (unsigned int)part,
+						   overlay, argv[optind + 1])) {
+			remove_tree(disk);
 			r = 1;
 		}
 		if (!r)

@@ -18,10 +18,14 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
   refuse-opt NAME FILE OPTION REGEX   refused with that option
   refuse-chain NAME FILE REGEX        refused for its chain (vdisk check,
                                       which looks at one image, passes)
+  refuse-create NAME FILE OPTION REGEX  (guest only) vdisk create OPTION
+                                      refuses it
   big NAME FILE BYTES MD5 OFF:LEN:MD5... a large disk: the host reads it
                                       whole, the guest the windows
   mapss NAME FILE SS BYTES MD5        like map; the disk has SS-byte
                                       logical sectors
+  mappart NAME FILE N BYTES MD5       partition N of the disk (vdisk create
+                                      --partition N) is BYTES long, reads MD5
   info NAME FILE REGEX                (host only) vdisk info shows REGEX
   repair NAME FILE BYTES MD5          (host only) vdisk check --repair of
                                       a dirty VHDX copy reads as MD5
@@ -905,6 +909,46 @@ def vhdx_damaged(seed):
     cases.append(f"eio vhdx-partial-without-parent g-badbat.vhdx {3 * MiB} {4 * MiB} 4096")
 
 
+def partitions():
+    """Partitioned disks (MBR, GPT) for vdisk create --partition."""
+    size = 24 * MiB
+    raw = bytearray(rng.randbytes(size))
+    # MBR: partition 1 at 1 MiB, 8 MiB; partition 3 at 12 MiB, 4 MiB.
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), 2048, 16384)
+    mbr[478:494] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), 24576, 8192)
+    mbr[510:512] = b"\x55\xaa"
+    raw[:512] = mbr
+    # GPT in a second disk: partition 2 from LBA 4096 to 12287.
+    gpt = bytearray(raw)
+    pm = bytearray(512)
+    pm[446:462] = struct.pack("<B3sB3sII", 0, bytes(3), 0xee, bytes(3), 1, size // 512 - 1)
+    pm[510:512] = b"\x55\xaa"
+    gpt[:512] = pm
+    hdr = bytearray(512)
+    struct.pack_into("<8sIIIIQQQQ16sQIII", hdr, 0, b"EFI PART", 0x10000, 92, 0, 0, 1,
+                     size // 512 - 1, 34, size // 512 - 34, uuid.uuid4().bytes_le, 2, 128,
+                     128, 0)
+    gpt[512:1024] = hdr
+    gpt[1024:1024 + 128 * 128] = bytes(128 * 128)
+    entry = struct.pack("<16s16sQQQ", uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8477de4").bytes_le,
+                        uuid.uuid4().bytes_le, 4096, 12287, 0)
+    gpt[1024 + 128:1024 + 128 + len(entry)] = entry
+    for name, data, fmt, n, start, count in (
+            ("mbr", raw, "vmdk", 1, 2048, 16384), ("mbr", raw, "vmdk", 3, 24576, 8192),
+            ("gpt", gpt, "qcow2", 2, 4096, 8192)):
+        with open(path(f"{name}.raw"), "wb") as f:
+            f.write(data)
+        img = f"part-{name}.{fmt}"
+        run("qemu-img", "convert", "-f", "raw", "-O", fmt, path(f"{name}.raw"), path(img))
+        md5 = hashlib.md5(data[start * 512:(start + count) * 512]).hexdigest()
+        cases.append(f"mappart partition-{name}-{n} {img} {n} {count * 512} {md5}")
+    os.unlink(path("mbr.raw"))
+    os.unlink(path("gpt.raw"))
+    cases.append(f"refuse-create partition-missing part-mbr.vmdk --partition=2 "
+                 "MBR.partition.2.is.not.in.use")
+
+
 def corpus():
     """Images made by VMware, ESXi, Windows and qemu, from ../shared/corpus
     (see its MANIFEST.md); qemu-img's reading is the expected content, and
@@ -1055,6 +1099,7 @@ esxi()
 qcow()
 vhdx_qemu()
 vhdx_generated()
+partitions()
 corpus()
 negative()
 os.unlink(path("base.vmdk"))

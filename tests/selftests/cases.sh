@@ -327,6 +327,10 @@ run_cases()
 			set -- $rest
 			case_map "$name" "$file" "$2" "$3" "" "$1"
 			;;
+		mappart)
+			set -- $rest
+			case_map "$name" "$file" "$2" "$3" "--partition=$1"
+			;;
 		win) case_win "$name" "$file" $rest ;;
 		big)
 			set -- $rest
@@ -337,7 +341,7 @@ run_cases()
 		eio) case_eio "$name" "$file" $rest ;;
 		fault) case_fault "$name" "$file" $rest ;;
 		refuse|refuse-chain) expect_refusal "t-$name" "$IMAGES/$file" "$rest" ;;
-		refuse-opt)
+		refuse-opt|refuse-create)
 			set -- $rest
 			expect_refusal "t-$name" "$IMAGES/$file" "$2" "$1"
 			;;

@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# dracut module: boot with the root file system inside a VMDK, VHDX or QCOW2
+# image (vdisk.root=, as for initramfs-tools; see vdisk(8)).
+
+check() {
+    require_binaries "${VDISK_BIN:-vdisk}" || return 1
+    # Only when asked for (dracut --add vdisk, or add_dracutmodules+=).
+    return 255
+}
+
+depends() {
+    echo dm rootfs-block
+}
+
+installkernel() {
+    # VDISK_KO: a module built in a source tree rather than installed (tests).
+    if [ -n "${VDISK_KO:-}" ]; then
+        inst_simple "$VDISK_KO" "/lib/modules/$kernel/updates/dm-vdisk.ko"
+        hostonly='' instmods dm-mod dm-bufio
+    else
+        hostonly='' instmods dm-vdisk
+    fi
+    hostonly='' instmods dm-snapshot loop
+}
+
+install() {
+    inst_binary "${VDISK_BIN:-$(command -v vdisk)}" /sbin/vdisk
+    inst_multiple mkdir mount
+    inst_hook cmdline 90 "$moddir/parse-vdisk.sh"
+    inst_script "$moddir/vdisk-root.sh" /sbin/vdisk-root
+}
