@@ -753,9 +753,8 @@ static void vdisk_io_hints(struct dm_target *ti, struct queue_limits *limits)
 		limits->logical_block_size = vc->logical_block_size;
 	if (vc->physical_block_size > limits->physical_block_size)
 		limits->physical_block_size = vc->physical_block_size;
-	limits->io_opt = 0;
-	blk_limits_io_opt(limits, (unsigned int)min_t(u64, vc->io_sectors << SECTOR_SHIFT,
-						      SZ_1M));
+	/* A unit, up to 1 MiB (blk_limits_io_opt() is gone in 6.11). */
+	limits->io_opt = (unsigned int)min_t(u64, vc->io_sectors << SECTOR_SHIFT, SZ_1M);
 }
 
 static struct target_type vdisk_target = {

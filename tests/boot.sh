@@ -9,15 +9,10 @@
 # Then the same with an initramfs dracut makes with packaging/dracut.  TAP.
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib/tap.sh
 OUT=tests/out/boot
 KVER=${KVER:-$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
 	sort -V | tail -n 1 | cut -d/ -f4)}
-n=0 failed=0
-result()
-{
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; failed=$((failed + 1)); fi
-}
 echo "TAP version 13"
 rm -rf "$OUT"
 mkdir -p "$OUT/root/bin" "$OUT/root/sbin" "$OUT/host/images" "$OUT/conf"
@@ -114,5 +109,4 @@ VDISK_KO=$PWD/dm-vdisk/dm-vdisk.ko VDISK_BIN=$PWD/tools/vdisk-static \
 	>"$OUT/dracut.log" 2>&1
 result $? "dracut with the vdisk module for $KVER"
 boots dracut root.vmdk
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

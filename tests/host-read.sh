@@ -5,21 +5,10 @@
 # using the same case list as the guest selftests.  TAP.
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib/tap.sh
 IMAGES=${IMAGES:-tests/out/images}
 READ=tests/tools/vdisk-read
 VDISK=tools/vdisk
-n=0 failed=0
-
-result()
-{
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
 
 echo "TAP version 13"
 while read -r kind name file rest; do
@@ -102,5 +91,4 @@ while read -r kind name file rest; do
 	esac
 done <"$IMAGES/cases.txt"
 rm -f /tmp/vdisk-read.err
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

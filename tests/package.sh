@@ -5,17 +5,12 @@
 # which takes it all away again.  TAP.
 set -u
 cd "$(dirname "$0")/.."
-n=0 failed=0
-result()
-{
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; failed=$((failed + 1)); fi
-}
+. tests/lib/tap.sh
 
 echo "TAP version 13"
 deb=$(make -s deb 2>/tmp/deb.err | tail -n 1)
 result "$([ -f "$deb" ]; echo $?)" "make deb: $deb"
-[ -f "$deb" ] || { sed 's/^/# /' /tmp/deb.err; echo "1..$n"; exit 1; }
+[ -f "$deb" ] || { sed 's/^/# /' /tmp/deb.err; tap_end; exit 1; }
 files=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 version=$(dpkg-deb -f "$deb" Version)
 for f in ./usr/sbin/vdisk ./usr/share/man/man8/vdisk.8.gz \
@@ -29,8 +24,7 @@ done
 
 if dpkg-query -W -f='${Status}' dm-vdisk 2>/dev/null | grep -q 'ok installed'; then
 	echo "# dm-vdisk is installed on this machine: install test skipped"
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	tap_end
 	exit
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -52,5 +46,4 @@ apt-get purge -y -qq dm-vdisk >>/tmp/deb.log 2>&1
 result $? "apt-get purge dm-vdisk"
 left=$(ls /lib/modules/*/updates/dkms/dm-vdisk.ko /usr/sbin/vdisk "/usr/src/dm-vdisk-$version" 2>/dev/null)
 result "$([ -z "$left" ]; echo $?)" "purge leaves no module, helper or source behind"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -44,6 +44,7 @@ done
 suite host-read tests/host-read.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} suite fuzz tests/fuzz/run.sh
 suite package tests/package.sh
+suite kernels tests/kernels.sh
 suite guest tests/selftests.sh
 suite boot tests/boot.sh
 

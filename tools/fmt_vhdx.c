@@ -107,7 +107,8 @@ static char *unix_path(const char *win, bool basename_only)
 	for (c = s; *c; c++)
 		if (*c == '\\')
 			*c = '/';
-	if (basename_only && (c = strrchr(s, '/')))
+	c = basename_only ? strrchr(s, '/') : NULL;
+	if (c)
 		memmove(s, c + 1, strlen(c + 1) + 1);
 	return s;
 }

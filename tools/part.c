@@ -19,6 +19,7 @@
 static int gpt_find(int fd, const char *what, unsigned int n, uint32_t ss,
 		    uint64_t *first, uint64_t *last)
 {
+	static const uint8_t unused[16];	/* an unused entry's type GUID */
 	uint8_t *hdr = xmalloc(ss), *e = NULL;
 	uint32_t count, esize;
 	uint64_t table;
@@ -47,7 +48,7 @@ static int gpt_find(int fd, const char *what, unsigned int n, uint32_t ss,
 	*first = get_unaligned_le64(e + 32);
 	*last = get_unaligned_le64(e + 40);
 	r = 0;
-	if (!memcmp(e, (uint8_t[16]){ 0 }, 16))
+	if (!memcmp(e, unused, sizeof(unused)))
 		r = err_at(what, "GPT partition %u is not in use", n);
 out:
 	free(hdr);
@@ -81,7 +82,7 @@ int part_find(int fd, const char *what, unsigned int n, uint64_t *start,
 		const uint8_t *p = mbr + 446 + 16 * (n - 1);
 
 		if (n > 4)
-			return err_at(what, "partition %u: only MBR primary partitions (1-4) are mapped",
+			return err_at(what, "partition %u: only MBR primary partitions (1-4) map",
 				      n);
 		if (!p[4] || !get_unaligned_le32(p + 12))
 			return err_at(what, "MBR partition %u is not in use", n);

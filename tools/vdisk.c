@@ -327,11 +327,12 @@ static uint64_t parse_size(const char *s)
 	n = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return 0;
-	if (*end && (!(u = strchr(units, *end)) || end[1]))
+	if (!*end)
+		return n;
+	u = strchr(units, *end);
+	if (!u || end[1])
 		return 0;
-	if (*end)
-		n <<= 10 * (u - units + 1);
-	return n;
+	return n << (10 * (u - units + 1));
 }
 
 /*
@@ -350,7 +351,9 @@ static int overlay_store(const char *spec, uint64_t disk_bytes, dev_t *dev,
 
 	*persistent = 'P';
 	if (!strncmp(spec, "ram", 3) && (!spec[3] || spec[3] == ':')) {
-		if (spec[3] && !(size = parse_size(spec + 4)))
+		if (spec[3])
+			size = parse_size(spec + 4);
+		if (!size)
 			return err_at(spec, "overlay size is not a size (like 512M or 4G)");
 		*persistent = 'N';
 		fd = mkstemp(tmp);
@@ -434,6 +437,14 @@ static int create_partition(const char *name, const char *disk, unsigned int n,
 	return dm_make_node(name, dev);
 }
 
+static int strtoul_part(const char *s, unsigned long *n)
+{
+	char *end;
+
+	*n = strtoul(s, &end, 10);
+	return *n && *n <= 255 && !*end ? 0 : -1;
+}
+
 static const struct option create_opts[] = {
 	{ "partition", required_argument, NULL, 'p' },
 	{ "overlay", required_argument, NULL, 'o' },
@@ -446,7 +457,7 @@ static int cmd_create(int argc, char **argv)
 {
 	struct vd_open_opts opts = { 0 };
 	const char *overlay = NULL, *name;
-	char disk[112], base[120], *end;
+	char disk[112], base[120];
 	unsigned long part = 0;
 	struct dm_info info;
 	struct vd_disk *d;
@@ -460,12 +471,10 @@ static int cmd_create(int argc, char **argv)
 			opts.snapshot = optarg;
 		else if (c == 'o')
 			overlay = optarg;
-		else if (c == 'p' && (part = strtoul(optarg, &end, 10)) && !*end &&
-			 part < 256)
-			continue;
-		else
-			return bad_usage(c == 'p' ? "--partition needs a number from 1" :
-					 "unknown create option");
+		else if (c != 'p')
+			return bad_usage("unknown create option");
+		else if (strtoul_part(optarg, &part))
+			return bad_usage("--partition needs a number from 1 to 255");
 	}
 	if (optind != argc - 2)
 		return bad_usage("create needs NAME and IMAGE");

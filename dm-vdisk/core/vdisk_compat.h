@@ -20,7 +20,11 @@
 #include <linux/build_bug.h>
 #include <linux/bits.h>
 #include <linux/bitops.h>
+#ifdef VDISK_LINUX_UNALIGNED
+#include <linux/unaligned.h>
+#else
 #include <asm/unaligned.h>
+#endif
 
 #else /* !__KERNEL__ */
 

@@ -6,15 +6,10 @@
 # made by qemu-img.  New crashes are saved to tests/out/fuzz/.  TAP.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
 SECS=${FUZZ_SECONDS:-20}
 OUT=tests/out/fuzz
 mkdir -p "$OUT"
-n=0 failed=0
-result()
-{
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; failed=$((failed + 1)); fi
-}
 
 CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
 dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c dm-vdisk/core/vdisk_crc32c.c
@@ -75,5 +70,4 @@ for name in vmdk sesparse qcow2 vhdx; do
 	result $r "fuzz_$name: ${SECS}s from seeds, $(grep -o 'cov: [0-9]*' "$OUT/$name.log" | tail -n 1)"
 	[ $r -eq 0 ] || grep -m 5 -E 'ERROR|SUMMARY|abort' "$OUT/$name.log" | sed 's/^/# /'
 done
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
