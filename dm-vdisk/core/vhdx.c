@@ -347,7 +347,7 @@ enum vdisk_state vhdx_decode_payload(const struct vhdx *v, u64 entry,
 	case VHDX_PAYLOAD_UNMAPPED_V095:
 		/*
 		 * Any content is allowed, not the parent's: zeros, as qemu
-		 * reads them (and Hyper-V for trimmed blocks).
+		 * reads them.
 		 */
 	case VHDX_PAYLOAD_ZERO:
 		return VDISK_ZERO;
