@@ -47,12 +47,9 @@ static int vhdx_replay(struct vdisk_c *vc)
 		goto out;
 	}
 	r = vhdx_log_replay(v, log, &seq, vc->vhdx.ov, vc->vhdx.pages, &why);
-	if (!r) {
-		v->ov = vc->vhdx.ov;
-		v->ov_n = seq.descriptors;
+	if (!r)
 		DMINFO("replayed %u VHDX log entries (sequence %llu-%llu) in memory",
 		       seq.entries, seq.first_seq, seq.head_seq);
-	}
 bad:
 	if (r)
 		vc->ti->error = (char *)why;	/* a string literal */

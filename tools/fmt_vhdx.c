@@ -189,12 +189,8 @@ static int replay_log(struct vd_image *im, struct vhdx_priv *p)
 		goto out;
 	p->ov = xcalloc(p->seq.descriptors, sizeof(*p->ov));
 	p->pages = xmalloc(((size_t)p->seq.data_sectors ?: 1) * VHDX_LOG_SECTOR);
-	if (vhdx_log_replay(v, log, &p->seq, p->ov, p->pages, &why)) {
+	if (vhdx_log_replay(v, log, &p->seq, p->ov, p->pages, &why))
 		r = err_at(im->path, "log must be replayed: %s", why);
-		goto out;
-	}
-	v->ov = p->ov;
-	v->ov_n = p->seq.descriptors;
 out:
 	free(log);
 	return r;

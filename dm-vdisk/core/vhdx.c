@@ -438,18 +438,35 @@ vhdx_log_desc(const struct vhdx *v, const u8 *log, u32 pos, u32 i)
 					      VHDX_LOG_SECTOR) + at % VHDX_LOG_SECTOR);
 }
 
+/* The sectors holding an entry's header and descriptors. */
+static u64 vhdx_log_desc_sectors(const struct vhdx_log_header *h)
+{
+	return DIV_ROUND_UP(64 + (u64)le32_to_cpu(h->descriptor_count) * 32,
+			    VHDX_LOG_SECTOR);
+}
+
+/*
+ * The data sectors of an entry vhdx_log_entry() accepted: it holds exactly
+ * its descriptor sectors and one data sector per data descriptor.
+ */
+static u32 vhdx_log_data_sectors(const struct vhdx_log_header *h)
+{
+	return le32_to_cpu(h->entry_length) / VHDX_LOG_SECTOR -
+	       (u32)vhdx_log_desc_sectors(h);
+}
+
 /*
  * Check the entry at @pos bytes into the log: signature, sizes, its
  * descriptors and data sectors, and its checksum.  Returns its header or
  * NULL.
  */
 static const struct vhdx_log_header *
-vhdx_log_entry(const struct vhdx *v, const u8 *log, u32 pos, u32 *ndata)
+vhdx_log_entry(const struct vhdx *v, const u8 *log, u32 pos)
 {
 	const struct vhdx_log_header *h = (const void *)vhdx_log_sector(v, log, pos);
 	u32 len = le32_to_cpu(h->entry_length), count, i, sectors, data = 0;
 	u64 seq = le64_to_cpu(h->sequence_number), desc_sectors;
-	u32 crc = ~0U;
+	u32 crc;
 
 	if (le32_to_cpu(h->signature) != VHDX_LOG_SIGNATURE ||
 	    !len || len % VHDX_LOG_SECTOR || len > v->log_length ||
@@ -459,7 +476,7 @@ vhdx_log_entry(const struct vhdx *v, const u8 *log, u32 pos, u32 *ndata)
 		return NULL;
 	sectors = len / VHDX_LOG_SECTOR;
 	count = le32_to_cpu(h->descriptor_count);
-	desc_sectors = DIV_ROUND_UP(64 + (u64)count * 32, VHDX_LOG_SECTOR);
+	desc_sectors = vhdx_log_desc_sectors(h);
 	if (desc_sectors > sectors)
 		return NULL;
 
@@ -485,41 +502,31 @@ vhdx_log_entry(const struct vhdx *v, const u8 *log, u32 pos, u32 *ndata)
 	if (desc_sectors + data != sectors)
 		return NULL;
 
-	for (i = 0; i < sectors; i++) {
-		const u8 *s = vhdx_log_sector(v, log, pos + (u64)i * VHDX_LOG_SECTOR);
-
-		if (i) {
-			crc = vdisk_crc32c(crc, s, VHDX_LOG_SECTOR);
-			continue;
-		}
-		/* The checksum is over the entry with its own field zeroed. */
-		crc = ~vhdx_crc(s, VHDX_LOG_SECTOR,
-				offsetof(struct vhdx_log_header, checksum));
-	}
-	if (~crc != le32_to_cpu(h->checksum))
-		return NULL;
-	*ndata = data;
-	return h;
+	/* The checksum is over the entry with its own field zeroed. */
+	crc = ~vhdx_crc(h, VHDX_LOG_SECTOR, offsetof(struct vhdx_log_header, checksum));
+	for (i = 1; i < sectors; i++)
+		crc = vdisk_crc32c(crc, vhdx_log_sector(v, log, pos + (u64)i * VHDX_LOG_SECTOR),
+				   VHDX_LOG_SECTOR);
+	return ~crc == le32_to_cpu(h->checksum) ? h : NULL;
 }
 
 /*
- * Make the run of @n valid entries at @pos the active sequence if the
- * head's tail points into it and it is newer than the one found so far.
+ * Make the run of @n entries at @pos, which vhdx_log_find() checked, the
+ * active sequence if the head's tail points into it and it is newer than
+ * the one found so far.
  */
 static void vhdx_log_candidate(const struct vhdx *v, const u8 *log, u64 pos,
 			       u32 n, const struct vhdx_log_header *head,
 			       struct vhdx_log_seq *seq)
 {
 	u64 head_seq = le64_to_cpu(head->sequence_number);
-	u32 tail = le32_to_cpu(head->tail), i, ndata, start = n;
+	u32 tail = le32_to_cpu(head->tail), i, start = n;
 	u32 descs = 0, data = 0;
 
 	if (seq->entries && head_seq <= seq->head_seq)
 		return;
 	for (i = 0; i < n; i++) {
-		const struct vhdx_log_header *h = vhdx_log_entry(v, log,
-								 pos % v->log_length,
-								 &ndata);
+		const struct vhdx_log_header *h = (const void *)vhdx_log_sector(v, log, pos);
 
 		if (start == n && pos % v->log_length == tail) {
 			start = i;
@@ -527,7 +534,7 @@ static void vhdx_log_candidate(const struct vhdx *v, const u8 *log, u64 pos,
 		}
 		if (start < n) {
 			descs += le32_to_cpu(h->descriptor_count);
-			data += ndata;
+			data += vhdx_log_data_sectors(h);
 		}
 		pos += le32_to_cpu(h->entry_length);
 	}
@@ -558,10 +565,10 @@ int vhdx_log_find(const struct vhdx *v, const u8 *log,
 	while (pos < v->log_length) {
 		const struct vhdx_log_header *h, *head = NULL;
 		u64 walked = 0, prev = 0;
-		u32 n = 0, ndata;
+		u32 n = 0;
 
 		while (n < max_entries && walked < v->log_length) {
-			h = vhdx_log_entry(v, log, (pos + walked) % v->log_length, &ndata);
+			h = vhdx_log_entry(v, log, (pos + walked) % v->log_length);
 			if (!h || (n && le64_to_cpu(h->sequence_number) != prev + 1))
 				break;
 			prev = le64_to_cpu(h->sequence_number);
@@ -582,17 +589,18 @@ int vhdx_log_find(const struct vhdx *v, const u8 *log,
 	return 0;
 }
 
-int vhdx_log_replay(const struct vhdx *v, const u8 *log,
+int vhdx_log_replay(struct vhdx *v, const u8 *log,
 		    const struct vhdx_log_seq *seq, struct vhdx_overlay *ov,
 		    u8 *pages, const char **why)
 {
-	u32 e, i, n = 0, page = 0, ndata;
+	u32 e, i, n = 0, page = 0;
 	u64 pos = seq->tail;
 
+	/* vhdx_log_find() checked every entry of the sequence. */
 	for (e = 0; e < seq->entries; e++) {
-		const struct vhdx_log_header *h = vhdx_log_entry(v, log, pos, &ndata);
+		const struct vhdx_log_header *h = (const void *)vhdx_log_sector(v, log, pos);
 		u32 count = le32_to_cpu(h->descriptor_count);
-		u64 desc_sectors = DIV_ROUND_UP(64 + (u64)count * 32, VHDX_LOG_SECTOR);
+		u64 desc_sectors = vhdx_log_desc_sectors(h);
 		u32 data = 0;
 
 		for (i = 0; i < count; i++, n++) {
@@ -629,6 +637,8 @@ int vhdx_log_replay(const struct vhdx *v, const u8 *log,
 		}
 		pos = (pos + le32_to_cpu(h->entry_length)) % v->log_length;
 	}
+	v->ov = ov;
+	v->ov_n = n;
 	return 0;
 }
 

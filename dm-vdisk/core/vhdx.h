@@ -43,7 +43,6 @@
 /* BAT entry: state in bits 0-2, file offset in MiB in bits 20-63. */
 #define VHDX_BAT_STATE_MASK	7ULL
 #define VHDX_BAT_OFFSET_SHIFT	20
-#define VHDX_BAT_RESERVED_MASK	0xffff8ULL
 
 enum vhdx_bat_state {
 	VHDX_PAYLOAD_NOT_PRESENT = 0,
@@ -236,9 +235,10 @@ int vhdx_log_find(const struct vhdx *v, const u8 *log,
 		  struct vhdx_log_seq *seq, const char **why);
 /*
  * Replay @seq into @ov (seq->descriptors entries) and @pages
- * (seq->data_sectors * 4 KiB), in the order they apply.
+ * (seq->data_sectors * 4 KiB), in the order they apply, and lay @ov over
+ * @v's reads from then on.
  */
-int vhdx_log_replay(const struct vhdx *v, const u8 *log,
+int vhdx_log_replay(struct vhdx *v, const u8 *log,
 		    const struct vhdx_log_seq *seq, struct vhdx_overlay *ov,
 		    u8 *pages, const char **why);
 /* Copy what the overlay says onto @buf, which holds [pos, pos + len). */
@@ -296,6 +296,7 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 				    struct vdisk_mapping *m)
 {
 	u64 block = vsec >> v->block_shift, sector = 0, pos, bit;
+	u64 off = vsec & ((1ULL << v->block_shift) - 1);
 	unsigned int lss = ilog2(v->logical_sector) - VDISK_SECTOR_SHIFT;
 	bool partial = false;
 	__le64 e;
@@ -307,7 +308,7 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 	if (r)
 		return r;
 	m->state = vhdx_decode_payload(v, le64_to_cpu(e), &sector, &partial);
-	m->sector = sector + (vsec & ((1ULL << v->block_shift) - 1));
+	m->sector = sector + off;
 	if (!partial)
 		goto overlay;
 
@@ -326,8 +327,7 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 	vhdx_bitmap_run(v, le64_to_cpu(e), bit % 64, m);
 overlay:
 	if (unlikely(v->ov_n) && m->state == VDISK_DATA)
-		vhdx_overlay_map(v, m, m->run ?: (1ULL << v->block_shift) -
-				 (vsec & ((1ULL << v->block_shift) - 1)));
+		vhdx_overlay_map(v, m, m->run ?: (1ULL << v->block_shift) - off);
 	return 0;
 }
 

@@ -261,8 +261,7 @@ static void test_log(void)
 	       pages[4091] == 0x02 && pages[4092] == 0x0d && pages[4095] == 0x0d,
 	       "a data page joins leading bytes, sector data and trailing bytes");
 
-	v.ov = ov;
-	v.ov_n = seq.descriptors;
+	tap_ok(v.ov == ov && v.ov_n == seq.descriptors, "replay lays the overlay over reads");
 	memset(page, 0x77, sizeof(page));
 	vhdx_overlay_apply(ov, 3, 4 * MiB + 4096 - 16, page, 64);
 	tap_ok(page[0] == 0x02 && page[12] == 0x0d && page[15] == 0x0d && page[16] == 0 &&
