@@ -23,7 +23,6 @@ struct vhdx_priv {
 	struct vhdx_overlay *ov;
 	u8 *pages;
 	u8 *locator;
-	char guid[40];
 	char linkage[80];		/* parent_linkage as written */
 	char *paths[3];			/* relative, volume, absolute */
 };
@@ -122,7 +121,6 @@ static int read_locator(struct vd_image *im, struct vhdx_priv *p)
 {
 	struct vd_ident *id = &im->ident;
 	char *linkage, *pick = NULL;
-	bool found_pick = false;
 	const char *why;
 	unsigned int i;
 	struct stat st;
@@ -144,26 +142,27 @@ static int read_locator(struct vd_image *im, struct vhdx_priv *p)
 		id->parent_id[i] = (char)tolower((unsigned char)p->linkage[i]);
 	id->parent_id[i] = 0;
 
+	for (i = 0; i < ARRAY_SIZE(vhdx_path_keys); i++)
+		p->paths[i] = locator_value(p, vhdx_path_keys[i]);
 	for (i = 0; i < ARRAY_SIZE(vhdx_path_keys); i++) {
-		char *v = locator_value(p, vhdx_path_keys[i]), *cand, *full;
+		char *cand = p->paths[i] ? unix_path(p->paths[i], i > 0) : NULL, *full;
 		bool found;
 
-		p->paths[i] = v;
-		cand = v ? unix_path(v, i > 0) : NULL;
-		if (!cand || !*cand || (pick && found_pick)) {
+		if (!cand || !*cand) {
 			free(cand);
 			continue;
 		}
 		full = vd_resolve(im->path, cand);
 		found = !stat(full, &st);
 		free(full);
-		if (!pick || found) {
+		if (found || !pick) {
 			free(pick);
 			pick = cand;
-			found_pick = found;
 		} else {
 			free(cand);
 		}
+		if (found)
+			break;
 	}
 	if (!pick)
 		return err_at(im->path, "parent locator names no parent file");
@@ -230,12 +229,9 @@ static int vhdx_open(struct vd_image *im)
 		goto out;
 	}
 
-	guid_str(v->data_write_guid, p->guid, sizeof(p->guid));
+	/* guid_str() writes lower case, as parent_id is compared. */
+	guid_str(v->data_write_guid, im->ident.id, sizeof(im->ident.id));
 	im->ident.id_kind = "data write GUID";
-	for (r = 0; p->guid[r]; r++)
-		im->ident.id[r] = (char)tolower((unsigned char)p->guid[r]);
-	im->ident.id[r] = 0;
-	r = -1;
 	if (v->has_parent && read_locator(im, p))
 		goto out;
 
@@ -354,7 +350,7 @@ static void vhdx_info(struct vd_image *im, struct kv_out *o)
 	kv_bool(o, "leave_blocks_allocated",
 		v->param_flags & VHDX_PARAM_LEAVE_BLOCKS_ALLOCATED);
 	kv_bool(o, "has_parent", v->has_parent);
-	kv_str(o, "data_write_guid", p->guid);
+	kv_str(o, "data_write_guid", im->ident.id);
 	guid_str(v->page83, g, sizeof(g));
 	kv_str(o, "page83_id", g);
 	kv_u64(o, "header", v->header);
@@ -395,6 +391,7 @@ static void vhdx_check(struct vd_image *im, struct vd_check *c)
 	const struct vhdx *v = &p->v;
 	struct vd_ranges rs = { 0 };
 	u64 b, bsec = v->block_size >> 9;
+	bool bitmap = false;	/* the current chunk has its sector bitmap */
 
 	if (v->other_header_bad)
 		check_warn(c, "header copy %d is damaged (copy %d is used)",
@@ -410,10 +407,26 @@ static void vhdx_check(struct vd_image *im, struct vd_check *c)
 		ranges_add(&rs, v->log_offset / 512, v->log_length / 512, "log", 0);
 
 	for (b = 0; b < v->data_blocks; b++) {
-		u64 used = v->disk_size - b * v->block_size, sector = 0, e;
+		u64 used = v->disk_size - b * v->block_size, sector = 0, e, pos = 0;
 		bool partial;
 		__le64 le;
 
+		/* A differencing disk's chunk starts with its sector bitmap. */
+		if (v->has_parent && b % v->chunk_ratio == 0) {
+			if (vhdx_read(v, image_read_fn, im,
+				      v->bat_offset + vhdx_bitmap_index(v, b) * 8, &le, 8)) {
+				check_error(c, "cannot read the BAT");
+				break;
+			}
+			bitmap = vhdx_decode_bitmap(v, le64_to_cpu(le), &pos) == VDISK_DATA;
+			if (bitmap)
+				ranges_add(&rs, pos / 512, VHDX_BITMAP_BYTES / 512,
+					   "sector bitmap", b / v->chunk_ratio);
+			else if (le)
+				check_error(c, "sector bitmap %llu: bad BAT entry %#llx",
+					    (unsigned long long)(b / v->chunk_ratio),
+					    (unsigned long long)le64_to_cpu(le));
+		}
 		if (used > v->block_size)
 			used = v->block_size;
 		if (vhdx_read(v, image_read_fn, im, v->bat_offset + vhdx_bat_index(v, b) * 8,
@@ -440,27 +453,9 @@ static void vhdx_check(struct vd_image *im, struct vd_check *c)
 				    (unsigned long long)b, (unsigned long long)e);
 			continue;
 		}
-		if (partial &&
-		    (vhdx_read(v, image_read_fn, im,
-			       v->bat_offset + vhdx_bitmap_index(v, b) * 8, &le, 8) ||
-		     vhdx_decode_bitmap(v, le64_to_cpu(le), &sector) != VDISK_DATA))
+		if (partial && !bitmap)
 			check_error(c, "block %llu is partially present without a sector bitmap",
 				    (unsigned long long)b);
-	}
-	for (b = 0; v->has_parent && b < v->data_blocks; b += v->chunk_ratio) {
-		u64 pos = 0;
-		__le64 le;
-
-		if (vhdx_read(v, image_read_fn, im,
-			      v->bat_offset + vhdx_bitmap_index(v, b) * 8, &le, 8))
-			break;
-		if (vhdx_decode_bitmap(v, le64_to_cpu(le), &pos) == VDISK_DATA)
-			ranges_add(&rs, pos / 512, VHDX_BITMAP_BYTES / 512,
-				   "sector bitmap", b / v->chunk_ratio);
-		else if (le)
-			check_error(c, "sector bitmap %llu: bad BAT entry %#llx",
-				    (unsigned long long)(b / v->chunk_ratio),
-				    (unsigned long long)le64_to_cpu(le));
 	}
 	ranges_check(&rs, c);
 	ranges_free(&rs);
