@@ -577,13 +577,12 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_WORK(&vc->work, vdisk_work);
 
 	vc->stats = alloc_percpu(struct vdisk_stats);
-	if (vc->stats)
-		atomic_long_inc(&vdisk_allocs);
 	if (!vc->stats) {
 		ti->error = "Cannot allocate statistics";
 		r = -ENOMEM;
 		goto bad;
 	}
+	atomic_long_inc(&vdisk_allocs);	/* a __percpu pointer: not vdisk_counted() */
 
 	r = dm_get_device(ti, dm_shift_arg(&as), FMODE_READ, &vc->dev);
 	if (r) {

@@ -88,6 +88,21 @@ static int need_target(void)
 
 static int remove_tree(const char *name);
 
+/* Devices vdisk made carry a VDISK-<name> uuid: remove touches only those. */
+static int create_dev(const char *name, const struct dm_seg *segs,
+		      unsigned int nsegs, bool rw, dev_t *dev)
+{
+	char uuid[192];
+
+	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", name);
+	return dm_create(name, uuid, segs, nsegs, dev, rw);
+}
+
+static bool made_by_vdisk(const char *uuid)
+{
+	return !strncmp(uuid, VDISK_UUID_PREFIX, strlen(VDISK_UUID_PREFIX));
+}
+
 /* Tail devices made before a failure: remove them (and their loops). */
 static void remove_tails(const char *name)
 {
@@ -111,7 +126,7 @@ static void remove_tails(const char *name)
  */
 static int attach_tail(struct vd_image *im, const char *name, unsigned int *n)
 {
-	char tmp[] = "/run/vdisk-tail.XXXXXX", lname[160], uuid[192], p0[64], p1[64];
+	char tmp[] = "/run/vdisk-tail.XXXXXX", lname[160], p0[64], p1[64];
 	uint8_t last[512] = { 0 };
 	uint64_t whole = im->size / 512;
 	struct dm_seg segs[2];
@@ -131,13 +146,12 @@ static int attach_tail(struct vd_image *im, const char *name, unsigned int *n)
 		return r ? err_at(im->path, "cannot copy its last sector") : -1;
 
 	snprintf(lname, sizeof(lname), "%s-T%u", name, (*n)++);
-	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", lname);
 	snprintf(p0, sizeof(p0), "%u:%u 0", major(im->dev), minor(im->dev));
 	snprintf(p1, sizeof(p1), "%u:%u 0", major(tail_dev), minor(tail_dev));
 	segs[0] = (struct dm_seg){ 0, whole, "linear", p0 };
 	segs[1] = (struct dm_seg){ whole, 1, "linear", p1 };
-	r = whole ? dm_create(lname, uuid, segs, 2, &im->dev, false) :
-		dm_create(lname, uuid, &segs[1], 1, &im->dev, false);
+	r = whole ? create_dev(lname, segs, 2, false, &im->dev) :
+		create_dev(lname, &segs[1], 1, false, &im->dev);
 	close(tail_fd);
 	return r;
 }
@@ -269,7 +283,7 @@ static void layer_name(char *buf, size_t len, const char *name, unsigned int i)
 static int create_layers(const char *name, struct vd_disk *top)
 {
 	struct vd_disk *layers[VD_MAX_CHAIN], *d;
-	char lname[160], uuid[192], parent[32] = "";
+	char lname[160], parent[32] = "";
 	unsigned int n = 0, i, j, nsegs;
 	struct dm_info info;
 	struct dm_seg *segs;
@@ -288,13 +302,12 @@ static int create_layers(const char *name, struct vd_disk *top)
 	for (i = n; i-- > 0;) {
 		d = layers[i];
 		layer_name(lname, sizeof(lname), name, i);
-		snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", lname);
 		segs = xcalloc(d->n_ext + 1, sizeof(*segs));
 		nsegs = layer_table(d, top->capacity, parent[0] ? parent : NULL, segs);
 		for (j = 0; j < nsegs; j++)
 			dbg("%s: %llu %llu %s %s", lname, (unsigned long long)segs[j].start,
 			    (unsigned long long)segs[j].len, segs[j].type, segs[j].params);
-		r = dm_create(lname, uuid, segs, nsegs, &dev, false);
+		r = create_dev(lname, segs, nsegs, false, &dev);
 		for (j = 0; j < nsegs; j++)
 			free((char *)segs[j].params);
 		free(segs);
@@ -388,7 +401,7 @@ static int overlay_store(const char *spec, uint64_t disk_bytes, dev_t *dev,
 static int create_overlay(const char *name, const char *base, uint64_t sectors,
 			  const char *spec)
 {
-	char uuid[160], params[128], persistent;
+	char params[128], persistent;
 	struct dm_info info;
 	struct dm_seg seg;
 	int loop_fd = -1, r;
@@ -397,11 +410,10 @@ static int create_overlay(const char *name, const char *base, uint64_t sectors,
 	if (dm_info(base, &info) || overlay_store(spec, sectors * 512, &cow, &loop_fd,
 						  &persistent))
 		return -1;
-	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", name);
 	snprintf(params, sizeof(params), "%u:%u %u:%u %c 8", major(info.dev),
 		 minor(info.dev), major(cow), minor(cow), persistent);
 	seg = (struct dm_seg){ 0, sectors, "snapshot", params };
-	r = dm_create(name, uuid, &seg, 1, &dev, true);
+	r = create_dev(name, &seg, 1, true, &dev);
 	if (loop_fd >= 0)
 		close(loop_fd);	/* autoclear detaches it if the table did not take it */
 	return r ? r : dm_make_node(name, dev);
@@ -411,7 +423,7 @@ static int create_overlay(const char *name, const char *base, uint64_t sectors,
 static int create_partition(const char *name, const char *disk, unsigned int n,
 			    bool rw, const char *image)
 {
-	char node[192], uuid[160], params[64];
+	char node[192], params[64];
 	uint64_t start, len;
 	struct dm_info info;
 	struct dm_seg seg;
@@ -428,11 +440,10 @@ static int create_partition(const char *name, const char *disk, unsigned int n,
 	close(fd);
 	if (r)
 		return -1;
-	snprintf(uuid, sizeof(uuid), VDISK_UUID_PREFIX "%s", name);
 	snprintf(params, sizeof(params), "%u:%u %llu", major(info.dev), minor(info.dev),
 		 (unsigned long long)start);
 	seg = (struct dm_seg){ 0, len, "linear", params };
-	if (dm_create(name, uuid, &seg, 1, &dev, rw))
+	if (create_dev(name, &seg, 1, rw, &dev))
 		return -1;
 	return dm_make_node(name, dev);
 }
@@ -528,7 +539,7 @@ static int remove_tree(const char *name)
 		return -1;
 	if (!info.exists)
 		return err_at(name, "no such device");
-	if (strncmp(info.uuid, VDISK_UUID_PREFIX, strlen(VDISK_UUID_PREFIX)))
+	if (!made_by_vdisk(info.uuid))
 		return err_at(name, "not created by vdisk (use dmsetup remove)");
 	n = dm_deps(name, deps, MAX_DEPS);
 	if (n < 0)
@@ -551,7 +562,7 @@ static int remove_tree(const char *name)
 		}
 		if (dm_name_of(deps[i], dep_name, sizeof(dep_name), dep_uuid,
 			       sizeof(dep_uuid)) == 0 &&
-		    !strncmp(dep_uuid, VDISK_UUID_PREFIX, strlen(VDISK_UUID_PREFIX)) &&
+		    made_by_vdisk(dep_uuid) &&
 		    remove_tree(dep_name))
 			r = -1;
 	}
@@ -638,7 +649,7 @@ static int info_device(const char *name, bool json)
 
 	if (dm_open_control() < 0 || dm_info(name, &info))
 		return 1;
-	if (!info.exists || strncmp(info.uuid, VDISK_UUID_PREFIX, strlen(VDISK_UUID_PREFIX)))
+	if (!info.exists || !made_by_vdisk(info.uuid))
 		return err_at(name, "no such file, nor a device vdisk created");
 	if (dm_status(name, type, sizeof(type), status, sizeof(status)))
 		return err_at(name, "cannot read its status: %s", strerror(errno));
