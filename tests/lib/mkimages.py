@@ -151,6 +151,12 @@ def create(img, size, *opts):
     run(*args, path(img), str(size))
 
 
+def damaged_copy(src, name, fn):
+    """A copy of image src as name, then fn(name) damages it."""
+    shutil.copy(path(src), path(name))
+    fn(name)
+
+
 def patch(img, off, data):
     with open(path(img), "r+b") as f:
         f.seek(off)
@@ -854,8 +860,7 @@ def vhdx_damaged(seed):
     cases.append(f"fault vhdx-faults g-ok.vhdx {L.blocks[3]} {L.bat} 0 {3 * MiB}")
 
     def damaged(name, fn):
-        shutil.copy(path("g-ok.vhdx"), path(name))
-        fn(name)
+        damaged_copy("g-ok.vhdx", name, fn)
 
     # The current header (copy 1) damaged: copy 2 is used.
     damaged("g-hdr1.vhdx", lambda n: patch(n, 64 * 1024 + 200, b"\xff"))
@@ -945,7 +950,7 @@ def partitions():
         cases.append(f"mappart partition-{name}-{n} {img} {n} {count * 512} {md5}")
     os.unlink(path("mbr.raw"))
     os.unlink(path("gpt.raw"))
-    cases.append(f"refuse-create partition-missing part-mbr.vmdk --partition=2 "
+    cases.append("refuse-create partition-missing part-mbr.vmdk --partition=2 "
                  "MBR.partition.2.is.not.in.use")
 
 
@@ -1033,7 +1038,7 @@ def corpus():
     expect_corpus_big("corpus-vhdx-log-replay", "w-replayed.vhdx")
     cases[-1] = cases[-1].replace(" w-replayed.vhdx ", " w-log-replay.vhdx ")
     cases.append("repair corpus-vhdx-log-repair w-log-replay.vhdx " +
-                  " ".join(cases[-1].split()[3:5]))
+                 " ".join(cases[-1].split()[3:5]))
     os.unlink(path("w-replayed.vhdx"))
     take("dissect.hypervisor/differencing.avhdx.gz", "w-differencing.avhdx")
     cases.append("info corpus-vhdx-differencing-info w-differencing.avhdx "
@@ -1059,8 +1064,7 @@ def negative():
     qemu_io("base.vmdk", ["write -P 0x42 0 4M", "write -P 0x43 33M 1M"])
 
     def damaged(name, fn, kind, arg):
-        shutil.copy(path("base.vmdk"), path(name))
-        fn(name)
+        damaged_copy("base.vmdk", name, fn)
         cases.append(f"{kind} {name.split('.')[0]} {name} {arg}")
 
     damaged("badmagic.vmdk", lambda n: patch(n, 0, b"XDMV"), "refuse",
