@@ -69,6 +69,67 @@ read4k()
 	dd if="$1" of=/dev/null bs=4096 skip=$(($2 / 4096)) count=1 iflag=direct 2>/tmp/err
 }
 
+# error_table START LEN: the loop device with LEN sectors at START failing.
+error_table()
+{
+	printf '%s' "0 $1 linear $loop 0\n$1 $2 error\n"
+	printf '%s' "$(($1 + $2)) $((sz - $1 - $2)) linear $loop $(($1 + $2))\n"
+}
+
+# with_fault TABLE TEST WHAT: map the image through TABLE, run TEST on the
+# mapped device, then remove both.
+with_fault()
+{
+	fault_dev "$1" || { ktap_fail "$name: dmsetup create ($3)"; return; }
+	if map_image "$name" /dev/mapper/flt; then
+		"$2" /dev/mapper/"$name"
+		$VDISK remove "$name"
+		ktap_result $? "$name: remove $3"
+	fi
+	dmsetup remove flt
+}
+
+fault_data()
+{
+	ktap_result "$([ "$(md5_range "$1" "$good" 1048576 65536)" = "$want" ]; echo $?)" \
+		"$name: data error elsewhere: the rest reads right"
+	read4k "$1" "$bad"
+	ktap_result "$([ $? -ne 0 ] && grep -Eq 'I/O error|Input/output' /tmp/err; echo $?)" \
+		"$name: data read error reaches the reader as EIO"
+}
+
+fault_table()
+{
+	read4k "$1" "$good"
+	ktap_result "$([ $? -ne 0 ] && grep -Eq 'I/O error|Input/output' /tmp/err; echo $?)" \
+		"$name: table block read error fails the read with EIO"
+	ktap_result "$([ "$(vdisk_status "$name" 8)" -gt 0 ]; echo $?)" \
+		"$name: table read errors counted in status"
+}
+
+fault_slow()
+{
+	ktap_result "$([ "$(md5_range "$1" "$good" 1048576 65536)" = "$want" ]; echo $?)" \
+		"$name: slow device (dm-delay 100 ms): reads right"
+}
+
+# Up 1 s, down 1 s: reads fail while it is down, work while it is up.
+fault_flaky()
+{
+	ok=0 failed=0 i=0
+	while [ $i -lt 40 ]; do
+		if read4k "$1" $((i % 16 * 65536)); then
+			ok=$((ok + 1))
+		else
+			failed=$((failed + 1))
+		fi
+		usleep 100000
+		i=$((i + 1))
+	done
+	ktap_result "$([ $ok -gt 0 ] && [ $failed -gt 0 ]; echo $?)" \
+		"$name: flaky device: $ok reads worked, $failed failed, none hung"
+}
+
 # Faults under an image: read errors in data and in a table block
 # (dm-error), a slow device (dm-delay), a flaky one (dm-flakey).  Errors
 # must reach the reader as EIO, the rest of the disk must read, nothing
@@ -83,62 +144,10 @@ case_fault()
 	want=$(md5_range /dev/mapper/"$name" "$good" 1048576 65536)
 	$VDISK remove "$name"
 
-	fault_dev "0 $data linear $loop 0\n$data 2048 error\n$((data + 2048)) \
-$((sz - data - 2048)) linear $loop $((data + 2048))\n"
-	if map_image "$name" /dev/mapper/flt; then
-		got=$(md5_range /dev/mapper/"$name" "$good" 1048576 65536)
-		ktap_result "$([ "$got" = "$want" ]; echo $?)" \
-			"$name: data error elsewhere: the rest reads right"
-		read4k /dev/mapper/"$name" "$bad"
-		ktap_result "$([ $? -ne 0 ] && grep -Eq 'I/O error|Input/output' /tmp/err; echo $?)" \
-			"$name: data read error reaches the reader as EIO"
-		$VDISK remove "$name"
-		ktap_result $? "$name: remove after data errors"
-	fi
-	dmsetup remove flt
-
-	fault_dev "0 $bat linear $loop 0\n$bat 8 error\n$((bat + 8)) $((sz - bat - 8)) \
-linear $loop $((bat + 8))\n"
-	if map_image "$name" /dev/mapper/flt; then
-		read4k /dev/mapper/"$name" "$good"
-		ktap_result "$([ $? -ne 0 ] && grep -Eq 'I/O error|Input/output' /tmp/err; echo $?)" \
-			"$name: table block read error fails the read with EIO"
-		ktap_result "$([ "$(vdisk_status "$name" 8)" -gt 0 ]; echo $?)" \
-			"$name: table read errors counted in status"
-		$VDISK remove "$name"
-		ktap_result $? "$name: remove after table errors"
-	fi
-	dmsetup remove flt
-
-	fault_dev "0 $sz delay $loop 0 100\n"
-	if map_image "$name" /dev/mapper/flt; then
-		got=$(md5_range /dev/mapper/"$name" "$good" 1048576 65536)
-		ktap_result "$([ "$got" = "$want" ]; echo $?)" \
-			"$name: slow device (dm-delay 100 ms): reads right"
-		$VDISK remove "$name"
-		ktap_result $? "$name: remove over a slow device"
-	fi
-	dmsetup remove flt
-
-	# Up 1 s, down 1 s: reads fail while it is down, work while it is up.
-	fault_dev "0 $sz flakey $loop 0 1 1\n"
-	if map_image "$name" /dev/mapper/flt; then
-		ok=0 failed=0 i=0
-		while [ $i -lt 40 ]; do
-			if read4k /dev/mapper/"$name" $((i % 16 * 65536)); then
-				ok=$((ok + 1))
-			else
-				failed=$((failed + 1))
-			fi
-			usleep 100000
-			i=$((i + 1))
-		done
-		ktap_result "$([ $ok -gt 0 ] && [ $failed -gt 0 ]; echo $?)" \
-			"$name: flaky device: $ok reads worked, $failed failed, none hung"
-		$VDISK remove "$name"
-		ktap_result $? "$name: remove over a flaky device"
-	fi
-	dmsetup remove flt
+	with_fault "$(error_table "$data" 2048)" fault_data "after data errors"
+	with_fault "$(error_table "$bat" 8)" fault_table "after table errors"
+	with_fault "0 $sz delay $loop 0 100\n" fault_slow "over a slow device"
+	with_fault "0 $sz flakey $loop 0 1 1\n" fault_flaky "over a flaky device"
 	losetup -d "$loop"
 	check_clean "$name"
 }
