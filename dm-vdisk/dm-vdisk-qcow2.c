@@ -126,27 +126,28 @@ static int qcow_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
  * Compressed data may run past the end of the file (qemu reads zeros
  * there); what lies inside is read, the rest is zeroed.
  */
-static int qcow_decompress(struct vdisk_c *vc, const struct vdisk_mapping *m,
-			   sector_t unit_vsec, void *dst)
+static int qcow_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
+			   const struct vdisk_mapping *m, sector_t unit_vsec,
+			   void *dst)
 {
 	const struct qcow2 *q = &vc->qcow.q;
 	unsigned int sectors = DIV_ROUND_UP(m->skip + m->clen, SECTOR_SIZE);
 	unsigned int avail = min_t(u64, sectors, vc->dev_sectors - m->sector);
-	void *src = vc->cbuf + m->skip;
+	void *src = z->cbuf + m->skip;
 	long n;
 	int r;
 
 	if (sectors << SECTOR_SHIFT > vc->cbuf_bytes)
 		return -EIO;
-	r = vdisk_read_data(vc, m->sector, vc->cbuf, avail);
+	r = vdisk_read_data(vc, m->sector, z->cbuf, avail);
 	if (r)
 		return r;
-	memset(vc->cbuf + (avail << SECTOR_SHIFT), 0, (sectors - avail) << SECTOR_SHIFT);
+	memset(z->cbuf + (avail << SECTOR_SHIFT), 0, (sectors - avail) << SECTOR_SHIFT);
 	if (q->compression == QCOW2_COMPRESS_ZSTD)
-		n = vdisk_unzstd(vc->zstd_ws, vc->zstd_ws_size, src, m->clen, dst,
+		n = vdisk_unzstd(z->zstd_ws, vc->zstd_ws_size, src, m->clen, dst,
 				 vc->unit_bytes);
 	else
-		n = vdisk_inflate(vc->zws, VDISK_RAW_DEFLATE, src, m->clen, dst,
+		n = vdisk_inflate(z->zws, VDISK_RAW_DEFLATE, src, m->clen, dst,
 				  vc->unit_bytes);
 	return n == vc->unit_bytes ? 0 : -EIO;
 }

@@ -37,6 +37,10 @@ static const struct kernel_param_ops vdisk_allocs_ops = {
 module_param_cb(allocations, &vdisk_allocs_ops, NULL, 0444);
 MODULE_PARM_DESC(allocations, "Allocations the module holds (a leak check)");
 
+static unsigned int vdisk_cache_mb = 16;
+module_param_named(cache_mb, vdisk_cache_mb, uint, 0644);
+MODULE_PARM_DESC(cache_mb, "Table cache limit per device in MiB, taken when a table is loaded");
+
 static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_vmdk_format,
 	&vdisk_sesparse_format,
@@ -85,7 +89,7 @@ int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
  */
 void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len)
 {
-	void *table = vdisk_counted(kvmalloc(len, GFP_KERNEL));
+	void *table = vdisk_held(vc, kvmalloc(len, GFP_KERNEL), len);
 
 	if (!table) {
 		vc->ti->error = "Cannot allocate the image's top-level table";
@@ -97,6 +101,29 @@ void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len)
 		return ERR_PTR(-EIO);
 	}
 	return table;
+}
+
+/*
+ * Note that the worker had dm-bufio read table block @block, and forget the
+ * oldest such block past the device's limit.  A batch that needs a block
+ * several times notes it once.
+ */
+static void vdisk_note_block(struct vdisk_c *vc, sector_t block)
+{
+	unsigned int i, pos;
+
+	for (i = 1; i <= vc->batch_noted; i++)
+		if (vc->ring[(vc->ring_head + vc->ring_size - i) % vc->ring_size] == block)
+			return;
+	pos = vc->ring_head;
+	vc->ring_head = (pos + 1) % vc->ring_size;
+	if (vc->batch_noted < vc->ring_size)
+		vc->batch_noted++;
+	if (vc->ring_used == vc->ring_size)
+		dm_bufio_forget(vc->bufio, vc->ring[pos]);
+	else
+		vc->ring_used++;
+	vc->ring[pos] = block;
 }
 
 /*
@@ -117,6 +144,7 @@ int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 	if (IS_ERR_OR_NULL(data)) {
 		if (wait == VDISK_NOWAIT)
 			return -EWOULDBLOCK;
+		vdisk_note_block(vc, block);
 		if (wait == VDISK_PREFETCH) {
 			dm_bufio_prefetch(vc->bufio, block, 1);
 			return -EWOULDBLOCK;
@@ -171,10 +199,10 @@ static void vdisk_copy_to_bio(struct bio *bio, const u8 *src)
 
 /*
  * Serve a bio from a compressed unit, decompressing it unless it is one of
- * the last few used: a sequential reader decompresses each unit once.
+ * the last few @z used: a sequential reader decompresses each unit once.
  */
-static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
-				 const struct vdisk_mapping *m)
+static int vdisk_read_compressed(struct vdisk_c *vc, struct vdisk_inflater *z,
+				 struct bio *bio, const struct vdisk_mapping *m)
 {
 	sector_t vsec = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
 	/* Byte position: QCOW packs several compressed clusters in a sector. */
@@ -183,14 +211,14 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
 	unsigned int i, off;
 	int r;
 
-	for (i = 0; i < vc->n_units; i++)
-		if (vc->units[i].key == key)
-			u = &vc->units[i];
+	for (i = 0; i < z->n_units; i++)
+		if (z->units[i].key == key)
+			u = &z->units[i];
 	if (!u) {
-		u = &vc->units[vc->next_unit];
-		vc->next_unit = (vc->next_unit + 1) % vc->n_units;
+		u = &z->units[z->next_unit];
+		z->next_unit = (z->next_unit + 1) % z->n_units;
 		u->key = U64_MAX;
-		r = vc->fmt->decompress(vc, m, vsec - m->offset, u->data);
+		r = vc->fmt->decompress(vc, z, m, vsec - m->offset, u->data);
 		if (r)
 			return r;
 		u->key = key;
@@ -203,18 +231,79 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct bio *bio,
 	return 0;
 }
 
-static void vdisk_defer(struct vdisk_c *vc, struct bio *bio)
+/* Fail @bio because the worker could not @what. */
+static void vdisk_fail(struct vdisk_c *vc, struct bio *bio, const char *what,
+		       int r)
+{
+	vdisk_count(vc, VDISK_STAT_ERRORS);
+	DMERR_LIMIT("%s: cannot %s for sector %llu: %d",
+		    dm_device_name(dm_table_get_md(vc->ti->table)), what,
+		    (unsigned long long)bio->bi_iter.bi_sector, r);
+	bio_io_error(bio);
+}
+
+/* Add @bio to @list and make sure @work will see it. */
+static void vdisk_queue(struct vdisk_c *vc, spinlock_t *lock,
+			struct bio_list *list, struct work_struct *work,
+			struct bio *bio)
 {
 	unsigned long flags;
 	bool first;
 
-	vdisk_count(vc, VDISK_STAT_DEFERRED);
-	spin_lock_irqsave(&vc->lock, flags);
-	first = bio_list_empty(&vc->deferred);
-	bio_list_add(&vc->deferred, bio);
-	spin_unlock_irqrestore(&vc->lock, flags);
+	spin_lock_irqsave(lock, flags);
+	first = bio_list_empty(list);
+	bio_list_add(list, bio);
+	spin_unlock_irqrestore(lock, flags);
 	if (first)
-		queue_work(vc->wq, &vc->work);
+		queue_work(vc->wq, work);
+}
+
+/* Take every bio queued on @list, for the work item that serves it. */
+static void vdisk_take(spinlock_t *lock, struct bio_list *list,
+		       struct bio_list *bios)
+{
+	spin_lock_irq(lock);
+	*bios = *list;
+	bio_list_init(list);
+	spin_unlock_irq(lock);
+}
+
+static void vdisk_inflate_work(struct work_struct *ws)
+{
+	struct vdisk_inflater *z = container_of(ws, struct vdisk_inflater, work);
+	struct vdisk_c *vc = z->vc;
+	struct bio_list bios;
+	struct bio *bio;
+	int r;
+
+	vdisk_take(&z->lock, &z->bios, &bios);
+
+	while ((bio = bio_list_pop(&bios))) {
+		r = vdisk_read_compressed(vc, z, bio,
+					  dm_per_bio_data(bio, sizeof(struct vdisk_mapping)));
+		if (r)
+			vdisk_fail(vc, bio, "decompress data", r);
+		else
+			bio_endio(bio);
+	}
+}
+
+/* Hand @bio, which reads within the compressed unit @m, to its inflater. */
+static void vdisk_inflate_bio(struct vdisk_c *vc, struct bio *bio,
+			      const struct vdisk_mapping *m)
+{
+	sector_t vsec = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
+	u64 unit = div_u64(vsec - m->offset, vc->unit_bytes >> SECTOR_SHIFT);
+	struct vdisk_inflater *z = &vc->inflaters[(u32)unit % vc->n_inflaters];
+
+	*(struct vdisk_mapping *)dm_per_bio_data(bio, sizeof(*m)) = *m;
+	vdisk_queue(vc, &z->lock, &z->bios, &z->work, bio);
+}
+
+static void vdisk_defer(struct vdisk_c *vc, struct bio *bio)
+{
+	vdisk_count(vc, VDISK_STAT_DEFERRED);
+	vdisk_queue(vc, &vc->lock, &vc->deferred, &vc->work, bio);
 }
 
 /*
@@ -258,11 +347,65 @@ static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
 	return DM_MAPIO_KILL;
 }
 
-static inline int vdisk_lookup(struct vdisk_c *vc, sector_t vsec,
-			       enum vdisk_wait wait, struct vdisk_mapping *m)
+/* Is the mapping of @vsec's unit in its slot?  Lock-free, for .map. */
+static bool vdisk_slot_get(struct vdisk_c *vc, sector_t vsec,
+			   struct vdisk_mapping *m)
 {
+	u64 key = (vsec >> vc->io_shift) + 1;
+	struct vdisk_slot *sl = &vc->slots[key & vc->slot_mask];
+	int seq = atomic_read_acquire(&sl->seq);
+	u32 state;
+	u64 sector;
+
+	if ((seq & 1) || READ_ONCE(sl->key) != key)
+		return false;
+	state = READ_ONCE(sl->state);
+	sector = READ_ONCE(sl->sector);
+	smp_rmb();	/* the fields before the check that they were one write's */
+	if (atomic_read(&sl->seq) != seq)
+		return false;
+	m->state = state;
+	m->sector = sector + (vsec & (vc->io_sectors - 1));
+	return true;
+}
+
+/*
+ * Keep @m, the mapping of @vsec, for its whole unit, unless another CPU is
+ * filling the slot: a cache may drop what it likes.
+ */
+static void vdisk_slot_put(struct vdisk_c *vc, sector_t vsec,
+			   const struct vdisk_mapping *m)
+{
+	u64 key = (vsec >> vc->io_shift) + 1;
+	struct vdisk_slot *sl = &vc->slots[key & vc->slot_mask];
+	int seq = atomic_read(&sl->seq);
+
+	if ((seq & 1) || !atomic_try_cmpxchg(&sl->seq, &seq, seq + 1))
+		return;
+	WRITE_ONCE(sl->key, key);
+	WRITE_ONCE(sl->state, m->state);
+	WRITE_ONCE(sl->sector, m->state != VDISK_DATA ? 0 :
+		   m->sector - (vsec & (vc->io_sectors - 1)));
+	atomic_set_release(&sl->seq, seq + 2);
+}
+
+static int vdisk_lookup(struct vdisk_c *vc, sector_t vsec,
+			enum vdisk_wait wait, struct vdisk_mapping *m)
+{
+	int r;
+
 	m->run = 0;
-	return vc->fmt->lookup(vc, vsec, wait, m);
+	if (vc->slots && vdisk_slot_get(vc, vsec, m)) {
+		if (wait == VDISK_NOWAIT)
+			vdisk_count(vc, VDISK_STAT_HITS);
+		return 0;
+	}
+	r = vc->fmt->lookup(vc, vsec, wait, m);
+	if (!r && vc->slots && (m->state == VDISK_DATA ||
+				m->state == VDISK_ZERO ||
+				m->state == VDISK_UNALLOCATED))
+		vdisk_slot_put(vc, vsec, m);
+	return r;
 }
 
 static int vdisk_lookup_bio(struct vdisk_c *vc, struct bio *bio,
@@ -289,12 +432,10 @@ static void vdisk_work(struct work_struct *ws)
 	struct bio *bio;
 	sector_t len;
 
-	spin_lock_irq(&vc->lock);
-	bios = vc->deferred;
-	bio_list_init(&vc->deferred);
-	spin_unlock_irq(&vc->lock);
+	vdisk_take(&vc->lock, &vc->deferred, &bios);
 
 	/* Start reading every table block the batch needs, then wait once. */
+	vc->batch_noted = 0;
 	if (bios.head != bios.tail)
 		bio_list_for_each(bio, &bios)
 			vdisk_lookup_bio(vc, bio, VDISK_PREFETCH, &m);
@@ -303,11 +444,7 @@ static void vdisk_work(struct work_struct *ws)
 		int r = vdisk_lookup_bio(vc, bio, VDISK_WAIT, &m);
 
 		if (r) {
-			vdisk_count(vc, VDISK_STAT_ERRORS);
-			DMERR_LIMIT("%s: cannot read table block for sector %llu: %d",
-				    dm_device_name(dm_table_get_md(vc->ti->table)),
-				    (unsigned long long)bio->bi_iter.bi_sector, r);
-			bio_io_error(bio);
+			vdisk_fail(vc, bio, "read table block", r);
 			continue;
 		}
 		/* Sector bitmaps can map a unit apart: do it a piece at a time. */
@@ -325,16 +462,7 @@ static void vdisk_work(struct work_struct *ws)
 			continue;
 		}
 		if (m.state == VDISK_COMPRESSED) {
-			r = vdisk_read_compressed(vc, bio, &m);
-			if (r) {
-				vdisk_count(vc, VDISK_STAT_ERRORS);
-				DMERR_LIMIT("%s: cannot decompress data for sector %llu: %d",
-					    dm_device_name(dm_table_get_md(vc->ti->table)),
-					    (unsigned long long)bio->bi_iter.bi_sector, r);
-				bio_io_error(bio);
-			} else {
-				bio_endio(bio);
-			}
+			vdisk_inflate_bio(vc, bio, &m);
 			continue;
 		}
 		switch (vdisk_apply(vc, bio, &m)) {
@@ -384,14 +512,17 @@ static int vdisk_map(struct dm_target *ti, struct bio *bio)
 	if (bio_op(bio) != REQ_OP_READ)
 		return DM_MAPIO_KILL;
 
-	/* Decompression, like table reads, is the worker's. */
+	/* Table reads are the worker's, decompression the inflaters'. */
 	r = vdisk_lookup(vc, vsec, VDISK_NOWAIT, &m);
 	if (r || m.state == VDISK_COMPRESSED) {
-		if (r)
-			vdisk_count(vc, VDISK_STAT_MISSES);
 		if (run < bio_sectors(bio))
 			dm_accept_partial_bio(bio, run);
-		vdisk_defer(vc, bio);
+		if (r) {
+			vdisk_count(vc, VDISK_STAT_MISSES);
+			vdisk_defer(vc, bio);
+		} else {
+			vdisk_inflate_bio(vc, bio, &m);
+		}
 		return DM_MAPIO_SUBMITTED;
 	}
 	run = vdisk_run(vc, vsec, &m);
@@ -406,50 +537,101 @@ static int vdisk_map(struct dm_target *ti, struct bio *bio)
 
 static void vdisk_free_compression(struct vdisk_c *vc)
 {
+	struct vdisk_inflater *z;
 	unsigned int i;
 
-	for (i = 0; i < vc->n_units; i++)
-		vdisk_kvfree(vc->units[i].data);
-	vdisk_kvfree(vc->cbuf);
-	vdisk_kvfree(vc->zws);
-	vdisk_kvfree(vc->zstd_ws);
+	for (z = vc->inflaters; z && z < vc->inflaters + vc->n_inflaters; z++) {
+		for (i = 0; i < z->n_units; i++)
+			vdisk_kvfree(z->units[i].data);
+		vdisk_kvfree(z->cbuf);
+		vdisk_kvfree(z->zws);
+		vdisk_kvfree(z->zstd_ws);
+	}
+	vdisk_kvfree(vc->inflaters);
 	if (vc->io_client) {
 		vdisk_uncount(vc->io_client);
 		dm_io_client_destroy(vc->io_client);
 	}
 }
 
-/* Everything the worker needs for compressed units, allocated up front. */
+/*
+ * Everything the inflaters need, allocated up front: one per CPU up to
+ * VDISK_MAX_INFLATERS, sharing VDISK_UNIT_CACHE_BYTES of decompressed units.
+ */
 static int vdisk_alloc_compression(struct vdisk_c *vc)
 {
-	unsigned int i;
+	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1,
+				    VDISK_MAX_INFLATERS);
+	struct vdisk_inflater *z;
 
 	vc->io_client = vdisk_counted(dm_io_client_create());
 	if (IS_ERR(vc->io_client)) {
 		vc->io_client = NULL;
 		return -ENOMEM;
 	}
-	vc->zws = vdisk_counted(kvmalloc(vdisk_inflate_workspace_size(),
-					 GFP_KERNEL));
-	vc->cbuf = vdisk_counted(vmalloc(vc->cbuf_bytes));
-	if (!vc->zws || !vc->cbuf)
+	vc->inflaters = vdisk_held(vc, kvcalloc(n, sizeof(*z), GFP_KERNEL),
+				   n * sizeof(*z));
+	if (!vc->inflaters)
 		return -ENOMEM;
-	if (vc->zstd_ws_size) {
-		vc->zstd_ws = vdisk_counted(kvmalloc(vc->zstd_ws_size,
-						     GFP_KERNEL));
-		if (!vc->zstd_ws)
+	vc->n_inflaters = n;
+	for (z = vc->inflaters; z < vc->inflaters + n; z++) {
+		z->vc = vc;
+		INIT_WORK(&z->work, vdisk_inflate_work);
+		spin_lock_init(&z->lock);
+		bio_list_init(&z->bios);
+		z->zws = vdisk_held(vc, kvmalloc(vdisk_inflate_workspace_size(),
+						 GFP_KERNEL),
+				    vdisk_inflate_workspace_size());
+		z->cbuf = vdisk_held(vc, vmalloc(vc->cbuf_bytes), vc->cbuf_bytes);
+		if (!z->zws || !z->cbuf)
 			return -ENOMEM;
-	}
-	vc->n_units = clamp_t(unsigned int, VDISK_UNIT_CACHE_BYTES / vc->unit_bytes,
-			      2, VDISK_UNIT_CACHE_MAX);
-	for (i = 0; i < vc->n_units; i++) {
-		vc->units[i].key = U64_MAX;
-		vc->units[i].data = vdisk_counted(kvmalloc(vc->unit_bytes,
-							   GFP_KERNEL));
-		if (!vc->units[i].data)
-			return -ENOMEM;
+		if (vc->zstd_ws_size) {
+			z->zstd_ws = vdisk_held(vc, kvmalloc(vc->zstd_ws_size,
+							     GFP_KERNEL),
+						vc->zstd_ws_size);
+			if (!z->zstd_ws)
+				return -ENOMEM;
+		}
+		z->n_units = clamp_t(unsigned int,
+				     VDISK_UNIT_CACHE_BYTES / n / vc->unit_bytes,
+				     2, VDISK_UNIT_CACHE_MAX);
+		for (i = 0; i < z->n_units; i++) {
+			z->units[i].key = U64_MAX;
+			z->units[i].data = vdisk_held(vc, kvmalloc(vc->unit_bytes,
+								   GFP_KERNEL),
+						      vc->unit_bytes);
+			if (!z->units[i].data)
+				return -ENOMEM;
+		}
 	}
 	return 0;
+}
+
+/*
+ * The per-device cache: decoded units get up to a quarter of cache_mb (no
+ * more slots than the disk has units), table blocks the rest.
+ */
+static int vdisk_alloc_cache(struct vdisk_c *vc)
+{
+	u64 bytes = (u64)clamp(READ_ONCE(vdisk_cache_mb), 1U, 65536U) << 20;
+	u64 units = ((vc->capacity - 1) >> vc->io_shift) + 1;
+	u64 slots = 0;
+
+	if (!vc->partial_units) {
+		slots = rounddown_pow_of_two(div_u64(bytes / 4, sizeof(*vc->slots)));
+		slots = min(slots, roundup_pow_of_two(units));
+		vc->slots = vdisk_held(vc, kvcalloc(slots, sizeof(*vc->slots),
+						    GFP_KERNEL),
+				       slots * sizeof(*vc->slots));
+		if (!vc->slots)
+			return -ENOMEM;
+		vc->slot_mask = slots - 1;
+	}
+	vc->ring_size = max_t(u64, (bytes - slots * sizeof(*vc->slots)) >> vc->meta_shift, 16);
+	vc->ring = vdisk_held(vc, kvmalloc_array(vc->ring_size, sizeof(*vc->ring),
+						 GFP_KERNEL),
+			      vc->ring_size * sizeof(*vc->ring));
+	return vc->ring ? 0 : -ENOMEM;
 }
 
 static void vdisk_dtr(struct dm_target *ti)
@@ -461,6 +643,8 @@ static void vdisk_dtr(struct dm_target *ti)
 		destroy_workqueue(vc->wq);
 	}
 	vdisk_free_compression(vc);
+	vdisk_kvfree(vc->slots);
+	vdisk_kvfree(vc->ring);
 	if (vc->fmt && vc->fmt->dtr)
 		vc->fmt->dtr(vc);
 	if (vc->bufio) {
@@ -583,6 +767,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	atomic_long_inc(&vdisk_allocs);	/* a __percpu pointer: not vdisk_counted() */
+	vc->mem_bytes = sizeof(*vc) + nr_cpu_ids * sizeof(struct vdisk_stats);
 
 	r = dm_get_device(ti, dm_shift_arg(&as), FMODE_READ, &vc->dev);
 	if (r) {
@@ -639,6 +824,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "Cannot allocate decompression buffers";
 			goto bad;
 		}
+		ti->per_io_data_size = sizeof(struct vdisk_mapping);
 	}
 
 	if (ti->len > vc->capacity) {
@@ -658,6 +844,14 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EINVAL;
 		goto bad;
 	}
+	vc->io_shift = ilog2(vc->io_sectors);
+	r = vdisk_alloc_cache(vc);
+	if (r) {
+		ti->error = "Cannot allocate the table cache";
+		goto bad;
+	}
+	/* Headers and top-level tables are held elsewhere or done with. */
+	dm_bufio_forget_buffers(vc->bufio, 0, vc->dev_sectors >> (vc->meta_shift - SECTOR_SHIFT));
 
 	r = bioset_init(&vc->bs, BIO_POOL_SIZE, 0, 0);
 	if (r) {
@@ -666,7 +860,8 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 
 	vc->wq = vdisk_counted(alloc_workqueue("kvdiskd",
-					       WQ_MEM_RECLAIM | WQ_UNBOUND, 1));
+					       WQ_MEM_RECLAIM | WQ_UNBOUND,
+					       1 + vc->n_inflaters));
 	if (!vc->wq) {
 		ti->error = "Cannot allocate workqueue";
 		r = -ENOMEM;
@@ -698,6 +893,7 @@ static void vdisk_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%s", vc->fmt->name);
 		for (i = 0; i < VDISK_NR_STATS; i++)
 			DMEMIT(" %llu", sum[i]);
+		DMEMIT(" %zu", vc->mem_bytes);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", vc->dev->name, vc->fmt->name);

@@ -37,10 +37,12 @@ static int vhdx_replay(struct vdisk_c *vc)
 	r = vhdx_log_find(v, log, &seq, &why);
 	if (r || !seq.entries)
 		goto bad;
-	vc->vhdx.ov = vdisk_counted(kvcalloc(seq.descriptors, sizeof(*vc->vhdx.ov),
-					     GFP_KERNEL));
-	vc->vhdx.pages = vdisk_counted(kvmalloc_array(seq.data_sectors ?: 1,
-						      VHDX_LOG_SECTOR, GFP_KERNEL));
+	vc->vhdx.ov = vdisk_held(vc, kvcalloc(seq.descriptors, sizeof(*vc->vhdx.ov),
+					      GFP_KERNEL),
+				 seq.descriptors * sizeof(*vc->vhdx.ov));
+	vc->vhdx.pages = vdisk_held(vc, kvmalloc_array(seq.data_sectors ?: 1,
+						       VHDX_LOG_SECTOR, GFP_KERNEL),
+				    (seq.data_sectors ?: 1) * VHDX_LOG_SECTOR);
 	if (!vc->vhdx.ov || !vc->vhdx.pages) {
 		vc->ti->error = "Cannot allocate memory to replay the VHDX log";
 		r = -ENOMEM;
@@ -95,6 +97,8 @@ static int vhdx_ctr(struct vdisk_c *vc)
 		goto bad;
 	vc->capacity = v->disk_size >> SECTOR_SHIFT;
 	vc->io_sectors = v->block_size >> SECTOR_SHIFT;
+	/* Sector bitmaps and the log's ranges can map a block apart. */
+	vc->partial_units = v->has_parent || v->ov_n;
 	vc->logical_block_size = v->logical_sector;
 	vc->physical_block_size = v->physical_sector;
 bad:

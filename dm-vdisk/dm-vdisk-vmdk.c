@@ -88,8 +88,9 @@ static int vmdk_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
  * A compressed grain: read its marker and as much data as a small grain
  * needs, the rest only for grains that deflate badly, then inflate it.
  */
-static int vmdk_decompress(struct vdisk_c *vc, const struct vdisk_mapping *m,
-			   sector_t unit_vsec, void *dst)
+static int vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
+			   const struct vdisk_mapping *m, sector_t unit_vsec,
+			   void *dst)
 {
 	const struct vmdk_sparse *vs = &vc->vmdk.vs;
 	unsigned int first, need;
@@ -99,10 +100,10 @@ static int vmdk_decompress(struct vdisk_c *vc, const struct vdisk_mapping *m,
 	int r;
 
 	first = min_t(u64, 8, vc->dev_sectors - m->sector);
-	r = vdisk_read_data(vc, m->sector, vc->cbuf, first);
+	r = vdisk_read_data(vc, m->sector, z->cbuf, first);
 	if (r)
 		return r;
-	r = vmdk_grain_marker(vs, vc->cbuf, first << SECTOR_SHIFT, unit_vsec,
+	r = vmdk_grain_marker(vs, z->cbuf, first << SECTOR_SHIFT, unit_vsec,
 			      &len, &why);
 	if (r) {
 		DMERR_LIMIT("%s: grain at sector %llu: %s",
@@ -113,11 +114,11 @@ static int vmdk_decompress(struct vdisk_c *vc, const struct vdisk_mapping *m,
 	need = DIV_ROUND_UP(VMDK4_GRAIN_MARKER_SIZE + len, SECTOR_SIZE);
 	if (need > first) {
 		r = vdisk_read_data(vc, m->sector + first,
-				    vc->cbuf + (first << SECTOR_SHIFT), need - first);
+				    z->cbuf + (first << SECTOR_SHIFT), need - first);
 		if (r)
 			return r;
 	}
-	n = vdisk_inflate(vc->zws, VDISK_ZLIB, vc->cbuf + VMDK4_GRAIN_MARKER_SIZE,
+	n = vdisk_inflate(z->zws, VDISK_ZLIB, z->cbuf + VMDK4_GRAIN_MARKER_SIZE,
 			  len, dst, vc->unit_bytes);
 	if (n < 0)
 		return -EIO;

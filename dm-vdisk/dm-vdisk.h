@@ -28,6 +28,8 @@ enum vdisk_wait {
 	VDISK_WAIT,		/* read missing blocks (worker) */
 };
 
+struct vdisk_inflater;
+
 struct vdisk_format {
 	const char *name;
 	bool data_and_snapshots;	/* takes the data and snapshot options */
@@ -42,10 +44,12 @@ struct vdisk_format {
 		      struct vdisk_mapping *m);
 	/*
 	 * Decompress the unit starting at virtual sector @unit_vsec, which
-	 * @m says is compressed, into @dst (vc->unit_bytes).  Worker only.
+	 * @m says is compressed, into @dst (vc->unit_bytes), with @z's
+	 * buffers.  Called from @z's work only.
 	 */
-	int (*decompress)(struct vdisk_c *vc, const struct vdisk_mapping *m,
-			  sector_t unit_vsec, void *dst);
+	int (*decompress)(struct vdisk_c *vc, struct vdisk_inflater *z,
+			  const struct vdisk_mapping *m, sector_t unit_vsec,
+			  void *dst);
 };
 
 /* A decompressed unit kept for the bios that read the rest of it. */
@@ -55,7 +59,38 @@ struct vdisk_unit {
 };
 
 #define VDISK_UNIT_CACHE_MAX	16
-#define VDISK_UNIT_CACHE_BYTES	(4U << 20)
+#define VDISK_UNIT_CACHE_BYTES	(4U << 20)	/* per device */
+#define VDISK_MAX_INFLATERS	8
+
+/*
+ * One of a device's decompression workers.  A unit always goes to the same
+ * one (unit number modulo their count), so each keeps its own buffers and
+ * cache of decompressed units without locks, and a sequential reader keeps
+ * them all busy.
+ */
+struct vdisk_inflater {
+	struct vdisk_c *vc;
+	struct work_struct work;
+	spinlock_t lock;		/* protects bios */
+	struct bio_list bios;		/* each carries its mapping (per-bio data) */
+	void *cbuf;			/* room for one compressed unit */
+	void *zws;			/* inflate workspace */
+	void *zstd_ws;			/* zstd workspace, if the format wants it */
+	unsigned int n_units, next_unit;
+	struct vdisk_unit units[VDISK_UNIT_CACHE_MAX];
+};
+
+/*
+ * A decoded mapping of a whole unit, kept so that .map finds it without
+ * dm-bufio's lock.  @seq is odd while a writer fills the slot; readers
+ * retry nothing, they just take a miss.
+ */
+struct vdisk_slot {
+	atomic_t seq;
+	u32 state;
+	u64 key;			/* unit number + 1; 0: empty */
+	u64 sector;			/* VDISK_DATA: where the unit starts */
+};
 
 /* Counters in the INFO status, in this order. */
 enum vdisk_stat {
@@ -83,6 +118,20 @@ struct vdisk_c {
 
 	struct dm_bufio_client *bufio;	/* table blocks */
 	unsigned int meta_shift;	/* log2 of the bufio block size */
+	/*
+	 * The table blocks this device had dm-bufio read, oldest first; past
+	 * ring_size the oldest is forgotten (the per-device cache limit).
+	 * Only the worker reads table blocks, so only it touches these.
+	 */
+	sector_t *ring;
+	unsigned int ring_size, ring_head, ring_used;
+	unsigned int batch_noted;	/* ring entries the current batch added */
+
+	/* A mapping may hold for part of a unit (vdisk_mapping.run): no slots. */
+	bool partial_units;
+	struct vdisk_slot *slots;	/* decoded units, or NULL */
+	unsigned int slot_mask;
+	unsigned int io_shift;		/* log2 of io_sectors */
 
 	sector_t capacity;		/* virtual size, set by fmt->ctr */
 	sector_t io_sectors;		/* mapping unit: grain, cluster, ... */
@@ -97,20 +146,15 @@ struct vdisk_c {
 	struct bio_list deferred;
 
 	struct vdisk_stats __percpu *stats;
+	size_t mem_bytes;		/* what vdisk_held() counted */
 
-	/*
-	 * Compressed images (fmt->ctr sets unit_bytes and cbuf_bytes).  All
-	 * of this belongs to the worker, which runs one item at a time.
-	 */
+	/* Compressed images (fmt->ctr sets unit_bytes and cbuf_bytes). */
 	u32 unit_bytes;			/* a decompressed unit */
 	u32 cbuf_bytes;			/* room for one compressed unit */
-	void *cbuf;
-	void *zws;			/* inflate workspace */
-	void *zstd_ws;			/* zstd workspace, if the format wants it */
 	size_t zstd_ws_size;
 	struct dm_io_client *io_client;
-	unsigned int n_units, next_unit;
-	struct vdisk_unit units[VDISK_UNIT_CACHE_MAX];
+	unsigned int n_inflaters;
+	struct vdisk_inflater *inflaters;
 
 	union {
 		struct {
@@ -145,6 +189,14 @@ static inline void *vdisk_counted(void *p)
 	if (!IS_ERR_OR_NULL(p))
 		atomic_long_inc(&vdisk_allocs);
 	return p;
+}
+
+/* The same for memory a device keeps while it lives, which it reports. */
+static inline void *vdisk_held(struct vdisk_c *vc, void *p, size_t bytes)
+{
+	if (!IS_ERR_OR_NULL(p))
+		vc->mem_bytes += bytes;
+	return vdisk_counted(p);
 }
 
 static inline void vdisk_uncount(const void *p)

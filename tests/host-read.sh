@@ -14,11 +14,11 @@ echo "TAP version 13"
 while read -r kind name file rest; do
 	img=$IMAGES/$file
 	case $kind in
-	map|win|mapopt|big|mapss|mappart)
+	map|win|mapopt|big|mapss|mappart|cache)
 		$VDISK check "$img" >/dev/null 2>&1
 		result $? "$name: vdisk check finds no errors"
 		;;&
-	map|mapopt|big|mapss)
+	map|mapopt|big|mapss|cache)
 		set -- $rest
 		opt=
 		[ "$kind" = mapopt ] && { opt=$1; shift; }

@@ -639,11 +639,18 @@ static void info_disk(struct vd_disk *d, struct kv_out *o)
 		kv_str(o, "id_kind", d->ident.id_kind);
 }
 
-/* A device vdisk created: its overlay's use, from dm-snapshot's status. */
+/*
+ * A device vdisk created: its overlay's use from dm-snapshot's status, or
+ * the counters and memory of its (first) vdisk target.
+ */
 static int info_device(const char *name, bool json)
 {
-	unsigned long long used, total, meta;
-	char type[32], status[256];
+	static const char *const counters[] = {
+		"cache_hits", "cache_misses", "deferred_bios", "errors", "memory_bytes",
+	};
+	unsigned long long used, total, meta, n[5];
+	char type[32], status[256], fmt[16];
+	unsigned int i;
 	struct dm_info info;
 	struct kv_out o;
 
@@ -664,6 +671,12 @@ static int info_device(const char *name, bool json)
 		} else {
 			kv_str(&o, "overlay_state", status);	/* Invalid, Overflow */
 		}
+	} else if (!strcmp(type, "vdisk") &&
+		   sscanf(status, "%15s %llu %llu %llu %llu %llu", fmt, &n[0], &n[1],
+			  &n[2], &n[3], &n[4]) == 6) {
+		kv_str(&o, "format", fmt);
+		for (i = 0; i < 5; i++)
+			kv_u64(&o, counters[i], n[i]);
 	}
 	kv_end(&o);
 	return 0;

@@ -16,9 +16,11 @@ for img in disk.vmdk disk.qcow2 disk.vhdx stream.vmdk comp.qcow2; do
 	devs="$devs $(vdisk create "$name" "$img")"
 done
 mkdir -p /var/lock	# qemu-nbd -c keeps its socket there
+: >/tmp/nbd
 i=0
 for img in disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx stream.vmdk:vmdk comp.qcow2:qcow2; do
 	qemu-nbd -r -f "${img#*:}" -c /dev/nbd$i "${img%:*}"
+	echo "/dev/nbd$i ${img%:*} ${img#*:}" >>/tmp/nbd
 	devs="$devs /dev/nbd$i"
 	i=$((i + 1))
 done
@@ -35,6 +37,11 @@ run()
 
 # Warm: read every device once, so metadata is cached.
 for d in $devs; do dd if="$d" of=/dev/null bs=1M 2>/dev/null; done
+# What each target keeps for itself (the INFO status' last field).
+for d in $devs; do
+	case $d in /dev/mapper/v-*) ;; *) continue ;; esac
+	echo "MEM ${d#/dev/mapper/} target_bytes $(dmsetup status "${d#/dev/mapper/}" | awk '{ print $9 }')"
+done
 for r in $(seq 1 "$ROUNDS"); do
 	for d in $devs; do
 		run "$d" read 1M 8 seq-1M-qd8
@@ -43,25 +50,50 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 
-# Cold metadata: a reload drops the target's cache, then page caches go.
-for d in $devs; do
-	case $d in /dev/mapper/v-*) ;; *) continue ;; esac
-	n=${d#/dev/mapper/}
-	dmsetup table "$n" >/tmp/t
-	dmsetup reload --readonly "$n" /tmp/t && dmsetup resume "$n"
-done
-echo 3 >/proc/sys/vm/drop_caches
-for d in $devs; do run "$d" randread 4k 32 cold-rand-4k-qd32; done
+# cold DEV: drop what DEV's reader caches (a table reload empties dm-vdisk's
+# cache; qemu-nbd is restarted), then the guest's caches.
+cold()
+{
+	case $1 in
+	/dev/mapper/v-*)
+		dmsetup table "${1#/dev/mapper/}" >/tmp/t
+		dmsetup reload --readonly "${1#/dev/mapper/}" /tmp/t &&
+			dmsetup resume "${1#/dev/mapper/}"
+		;;
+	/dev/nbd*)
+		set -- $(grep "^$1 " /tmp/nbd)
+		qemu-nbd -d "$1" >/dev/null
+		qemu-nbd -r -f "$3" -c "$1" "$2"
+		;;
+	esac
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 1
+}
 
-# Memory: dm-bufio's cache and slab use with sparse images of two sizes.
+for r in $(seq 1 "$ROUNDS"); do
+	for d in $devs; do
+		cold "$d"
+		run "$d" randread 4k 32 cold-rand-4k-qd32
+	done
+done
+# For the record: hits, misses, deferred bios, errors, memory.
+for d in $devs; do
+	case $d in /dev/mapper/v-*) echo "STATUS ${d#/dev/mapper/} $(dmsetup status "${d#/dev/mapper/}")" ;; esac
+done
+
+# Memory: dm-bufio's cache and the target's own memory with sparse images
+# of two sizes, after reading the 64 places bench.sh wrote.
 for d in $devs; do
 	case $d in /dev/mapper/v-*) vdisk remove "${d#/dev/mapper/}" ;; esac
 done
+echo "MEM cache_mb $(cat /sys/module/dm_vdisk/parameters/cache_mb)"
 for g in 1 64; do
 	dev=$(vdisk create m$g sparse$g.qcow2)
 	before=$(cat /sys/module/dm_bufio/parameters/current_allocated_bytes)
-	dd if="$dev" of=/dev/null bs=1M iflag=direct 2>/dev/null
+	for i in $(seq 0 63); do
+		dd if="$dev" of=/dev/null bs=64k count=1 skip=$((i * g * 256)) iflag=direct 2>/dev/null
+	done
 	after=$(cat /sys/module/dm_bufio/parameters/current_allocated_bytes)
-	echo "MEM sparse-${g}G bufio_bytes_after_full_read $after (before $before)"
+	echo "MEM sparse-${g}G bufio_bytes $((after - before)) target_bytes $(dmsetup status m$g | awk '{ print $9 }')"
 	vdisk remove m$g
 done

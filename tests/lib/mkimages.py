@@ -32,6 +32,9 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
   fault NAME FILE DATA BAT GOOD BAD   faults injected under the image: at
                                       byte DATA (the data of guest byte BAD),
                                       at BAT (a table page), delays, flakiness
+  cache NAME FILE BYTES MD5           like map, once with the module's
+                                      cache_mb=1 (its tables take 4 MiB),
+                                      once with the default
 """
 import gzip
 import hashlib
@@ -1052,6 +1055,24 @@ def corpus():
                  "truncated.or.damaged.stream")
 
 
+def cache_limit():
+    # 512-byte clusters: every 32 KiB of data written needs its own L2
+    # table, 4 MiB of them for the 256 MiB disk.
+    raw = path("tmp.raw")
+    with open(raw, "wb") as f:
+        f.truncate(256 * MiB)
+        for off in range(0, 256 * MiB, 32768):
+            f.seek(off + rng.randrange(64) * 512)
+            f.write(rng.randbytes(512))
+    run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-o", "cluster_size=512",
+        raw, path("cache.qcow2"))
+    os.unlink(raw)
+    raw = qemu_raw("cache.qcow2")
+    with open(raw, "rb") as f:
+        cases.append(f"cache cache-limit cache.qcow2 {256 * MiB} {md5_range(f, 0, 256 * MiB)}")
+    os.unlink(raw)
+
+
 def negative():
     with open(path("junk.img"), "wb") as f:
         f.write(rng.randbytes(1 * MiB))
@@ -1105,6 +1126,7 @@ vhdx_qemu()
 vhdx_generated()
 partitions()
 corpus()
+cache_limit()
 negative()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:
