@@ -619,7 +619,8 @@ static int vdisk_alloc_cache(struct vdisk_c *vc)
 
 	if (!vc->partial_units) {
 		slots = rounddown_pow_of_two(div_u64(bytes / 4, sizeof(*vc->slots)));
-		slots = min(slots, roundup_pow_of_two(units));
+		if (units < slots)
+			slots = roundup_pow_of_two(units);
 		vc->slots = vdisk_held(vc, kvcalloc(slots, sizeof(*vc->slots),
 						    GFP_KERNEL),
 				       slots * sizeof(*vc->slots));

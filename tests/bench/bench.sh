@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 OUT=tests/out/bench
 MB=${BENCH_MB:-256}
-ROUNDS=${BENCH_ROUNDS:-3}
-SECS=${BENCH_SECONDS:-4}
+ROUNDS=${BENCH_ROUNDS:-4}
+SECS=${BENCH_SECONDS:-3}
 rm -rf "$OUT"
 mkdir -p "$OUT/data"
 D=$OUT/data

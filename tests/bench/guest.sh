@@ -10,11 +10,12 @@ set -e
 loop=$(/usr/sbin/losetup -r --direct-io=on -f --show disk.raw)
 echo "0 $(blockdev --getsz "$loop") linear $loop 0" | dmsetup create --readonly floor
 [ -b /dev/mapper/floor ] || dmsetup mknodes floor
-devs="/dev/mapper/floor"
+vdevs=
 for img in disk.vmdk disk.qcow2 disk.vhdx stream.vmdk comp.qcow2; do
 	name=v-$(echo "$img" | tr . -)
-	devs="$devs $(vdisk create "$name" "$img")"
+	vdevs="$vdevs $(vdisk create "$name" "$img")"
 done
+devs="/dev/mapper/floor $vdevs"
 mkdir -p /var/lock	# qemu-nbd -c keeps its socket there
 : >/tmp/nbd
 i=0
@@ -42,11 +43,19 @@ for d in $devs; do
 	case $d in /dev/mapper/v-*) ;; *) continue ;; esac
 	echo "MEM ${d#/dev/mapper/} target_bytes $(dmsetup status "${d#/dev/mapper/}" | awk '{ print $9 }')"
 done
+# Each vdisk device runs between two runs of the floor and just before
+# qemu-nbd reading the same image: ratios compare runs seconds apart, as
+# TCG's speed drifts by tens of percent within a minute.
+order=/dev/mapper/floor
+i=0
+for v in $vdevs; do
+	order="$order $v /dev/nbd$i /dev/mapper/floor"
+	i=$((i + 1))
+done
 for r in $(seq 1 "$ROUNDS"); do
-	for d in $devs; do
-		run "$d" read 1M 8 seq-1M-qd8
-		run "$d" randread 4k 32 rand-4k-qd32
-		run "$d" randread 4k 1 rand-4k-qd1
+	for load in "read 1M 8 seq-1M-qd8" "randread 4k 32 rand-4k-qd32" \
+		"randread 4k 1 rand-4k-qd1"; do
+		for d in $order; do run "$d" $load; done
 	done
 done
 
@@ -71,7 +80,7 @@ cold()
 }
 
 for r in $(seq 1 "$ROUNDS"); do
-	for d in $devs; do
+	for d in $order; do
 		cold "$d"
 		run "$d" randread 4k 32 cold-rand-4k-qd32
 	done
@@ -86,7 +95,7 @@ done
 for d in $devs; do
 	case $d in /dev/mapper/v-*) vdisk remove "${d#/dev/mapper/}" ;; esac
 done
-echo "MEM cache_mb $(cat /sys/module/dm_vdisk/parameters/cache_mb)"
+echo "MEM module cache_mb $(cat /sys/module/dm_vdisk/parameters/cache_mb)"
 for g in 1 64; do
 	dev=$(vdisk create m$g sparse$g.qcow2)
 	before=$(cat /sys/module/dm_bufio/parameters/current_allocated_bytes)

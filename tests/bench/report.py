@@ -6,13 +6,15 @@ import sys
 from collections import defaultdict
 
 res = defaultdict(list)
-mem = []
+order = defaultdict(list)  # load -> [(device, value)] in the order run
+mem = {}  # name -> {key: value}
 for line in open(sys.argv[1]):
     f = line.split()
     if f and f[0] == "RESULT" and len(f) == 5:
         res[(f[1], f[2])].append((float(f[3]), int(f[4])))
-    elif f and f[0] == "MEM":
-        mem.append(" ".join(f[1:]))
+        order[f[2]].append((f[1], float(f[3]) if f[2].startswith("seq") else int(f[4])))
+    elif f and f[0] == "MEM" and len(f) % 2 == 0:
+        mem.setdefault(f[1], {}).update(zip(f[2::2], f[3::2]))
 
 names = {"/dev/mapper/floor": "floor (dm-linear, raw)"}
 fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "stream-vmdk", "comp-qcow2"]
@@ -35,14 +37,44 @@ for dev, name in names.items():
     print("%-26s" % name + "".join(
         "%20s" % ("-" if med(dev, l) is None else "%.1f" % med(dev, l)) for l in loads))
 print("(seq: MB/s; rand: IOPS; medians of the rounds)\n")
+# Ratios of neighbouring runs (see guest.sh): a vdisk run against the mean
+# of the floor runs either side of it, and against the qemu-nbd run after it.
+FLOOR = "/dev/mapper/floor"
+ratios = defaultdict(list)
+for load in loads:
+    prev, pending, last = None, [], None
+    for dev, val in order[load]:
+        if dev == FLOOR:
+            for fmt, v in pending:
+                base = statistics.mean(x for x in (prev, val) if x)
+                if base:
+                    ratios[(fmt, "floor", load)].append(v / base)
+            prev, pending = val, []
+        elif dev.startswith("/dev/mapper/v-"):
+            last = (dev[len("/dev/mapper/v-"):], val)
+            pending.append(last)
+        elif dev.startswith("/dev/nbd") and last:
+            if val:
+                ratios[(last[0], "qemu-nbd", load)].append(last[1] / val)
+            last = None
+
+
+def cell(r):
+    if not r:
+        return "-"
+    return "%.2f (%.2f-%.2f)" % (statistics.median(r), min(r), max(r))
+
+
 print("%-26s" % "ratio" + "".join("%20s" % l for l in loads))
-for i, fmt in enumerate(fmts):
-    v = f"/dev/mapper/v-{fmt}"
-    for base, label in (("/dev/mapper/floor", "floor"), (f"/dev/nbd{i}", "qemu-nbd")):
-        cells = []
-        for l in loads:
-            a, b = med(v, l), med(base, l)
-            cells.append("-" if not a or not b else "%.2f" % (a / b))
-        print("%-26s" % f"{fmt}/{label}" + "".join("%20s" % c for c in cells))
-for m in mem:
-    print("memory:", m)
+for fmt in fmts:
+    for label in ("floor", "qemu-nbd"):
+        print("%-26s" % f"{fmt}/{label}" +
+              "".join("%20s" % cell(ratios[(fmt, label, l)]) for l in loads))
+print("(medians of the rounds' ratios, with their range)")
+if mem:
+    print("\nmemory (KiB; cache_mb %s)" % mem.pop("module", {}).get("cache_mb", "?"))
+    print("%-26s%20s%20s" % ("device", "target holds", "dm-bufio holds"))
+    for name, kv in mem.items():
+        cells = ["-" if k not in kv else "%.0f" % (int(kv[k]) / 1024)
+                 for k in ("target_bytes", "bufio_bytes")]
+        print("%-26s%20s%20s" % (name, *cells))
