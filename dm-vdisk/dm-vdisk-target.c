@@ -347,11 +347,65 @@ static int vdisk_apply(struct vdisk_c *vc, struct bio *bio,
 	return DM_MAPIO_KILL;
 }
 
-static inline int vdisk_lookup(struct vdisk_c *vc, sector_t vsec,
-			       enum vdisk_wait wait, struct vdisk_mapping *m)
+/* Is the mapping of @vsec's unit in its slot?  Lock-free, for .map. */
+static bool vdisk_slot_get(struct vdisk_c *vc, sector_t vsec,
+			   struct vdisk_mapping *m)
 {
+	u64 key = (vsec >> vc->io_shift) + 1;
+	struct vdisk_slot *sl = &vc->slots[key & vc->slot_mask];
+	int seq = atomic_read_acquire(&sl->seq);
+	u32 state;
+	u64 sector;
+
+	if ((seq & 1) || READ_ONCE(sl->key) != key)
+		return false;
+	state = READ_ONCE(sl->state);
+	sector = READ_ONCE(sl->sector);
+	smp_rmb();	/* the fields before the check that they were one write's */
+	if (atomic_read(&sl->seq) != seq)
+		return false;
+	m->state = state;
+	m->sector = sector + (vsec & (vc->io_sectors - 1));
+	return true;
+}
+
+/*
+ * Keep @m, the mapping of @vsec, for its whole unit, unless another CPU is
+ * filling the slot: a cache may drop what it likes.
+ */
+static void vdisk_slot_put(struct vdisk_c *vc, sector_t vsec,
+			   const struct vdisk_mapping *m)
+{
+	u64 key = (vsec >> vc->io_shift) + 1;
+	struct vdisk_slot *sl = &vc->slots[key & vc->slot_mask];
+	int seq = atomic_read(&sl->seq);
+
+	if ((seq & 1) || !atomic_try_cmpxchg(&sl->seq, &seq, seq + 1))
+		return;
+	WRITE_ONCE(sl->key, key);
+	WRITE_ONCE(sl->state, m->state);
+	WRITE_ONCE(sl->sector, m->state != VDISK_DATA ? 0 :
+		   m->sector - (vsec & (vc->io_sectors - 1)));
+	atomic_set_release(&sl->seq, seq + 2);
+}
+
+static int vdisk_lookup(struct vdisk_c *vc, sector_t vsec,
+			enum vdisk_wait wait, struct vdisk_mapping *m)
+{
+	int r;
+
 	m->run = 0;
-	return vc->fmt->lookup(vc, vsec, wait, m);
+	if (vc->slots && vdisk_slot_get(vc, vsec, m)) {
+		if (wait == VDISK_NOWAIT)
+			vdisk_count(vc, VDISK_STAT_HITS);
+		return 0;
+	}
+	r = vc->fmt->lookup(vc, vsec, wait, m);
+	if (!r && vc->slots && (m->state == VDISK_DATA ||
+				m->state == VDISK_ZERO ||
+				m->state == VDISK_UNALLOCATED))
+		vdisk_slot_put(vc, vsec, m);
+	return r;
 }
 
 static int vdisk_lookup_bio(struct vdisk_c *vc, struct bio *bio,
@@ -553,12 +607,28 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 	return 0;
 }
 
-/* The list of table blocks that holds the device to cache_mb of them. */
-static int vdisk_alloc_ring(struct vdisk_c *vc)
+/*
+ * The per-device cache: decoded units get up to a quarter of cache_mb (no
+ * more slots than the disk has units), table blocks the rest.
+ */
+static int vdisk_alloc_cache(struct vdisk_c *vc)
 {
 	u64 bytes = (u64)clamp(READ_ONCE(vdisk_cache_mb), 1U, 65536U) << 20;
+	u64 units = ((vc->capacity - 1) >> vc->io_shift) + 1;
+	u64 slots = 0;
 
-	vc->ring_size = max_t(u64, bytes >> vc->meta_shift, 16);
+	if (!vc->partial_units) {
+		slots = rounddown_pow_of_two(div_u64(bytes / 4, sizeof(*vc->slots)));
+		if (units < slots)
+			slots = roundup_pow_of_two(units);
+		vc->slots = vdisk_held(vc, kvcalloc(slots, sizeof(*vc->slots),
+						    GFP_KERNEL),
+				       slots * sizeof(*vc->slots));
+		if (!vc->slots)
+			return -ENOMEM;
+		vc->slot_mask = slots - 1;
+	}
+	vc->ring_size = max_t(u64, (bytes - slots * sizeof(*vc->slots)) >> vc->meta_shift, 16);
 	vc->ring = vdisk_held(vc, kvmalloc_array(vc->ring_size, sizeof(*vc->ring),
 						 GFP_KERNEL),
 			      vc->ring_size * sizeof(*vc->ring));
@@ -574,6 +644,7 @@ static void vdisk_dtr(struct dm_target *ti)
 		destroy_workqueue(vc->wq);
 	}
 	vdisk_free_compression(vc);
+	vdisk_kvfree(vc->slots);
 	vdisk_kvfree(vc->ring);
 	if (vc->fmt && vc->fmt->dtr)
 		vc->fmt->dtr(vc);
@@ -774,7 +845,8 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EINVAL;
 		goto bad;
 	}
-	r = vdisk_alloc_ring(vc);
+	vc->io_shift = ilog2(vc->io_sectors);
+	r = vdisk_alloc_cache(vc);
 	if (r) {
 		ti->error = "Cannot allocate the table cache";
 		goto bad;

@@ -80,6 +80,18 @@ struct vdisk_inflater {
 	struct vdisk_unit units[VDISK_UNIT_CACHE_MAX];
 };
 
+/*
+ * A decoded mapping of a whole unit, kept so that .map finds it without
+ * dm-bufio's lock.  @seq is odd while a writer fills the slot; readers
+ * retry nothing, they just take a miss.
+ */
+struct vdisk_slot {
+	atomic_t seq;
+	u32 state;
+	u64 key;			/* unit number + 1; 0: empty */
+	u64 sector;			/* VDISK_DATA: where the unit starts */
+};
+
 /* Counters in the INFO status, in this order. */
 enum vdisk_stat {
 	VDISK_STAT_HITS,	/* table blocks .map found cached */
@@ -114,6 +126,12 @@ struct vdisk_c {
 	sector_t *ring;
 	unsigned int ring_size, ring_head, ring_used;
 	unsigned int batch_noted;	/* ring entries the current batch added */
+
+	/* A mapping may hold for part of a unit (vdisk_mapping.run): no slots. */
+	bool partial_units;
+	struct vdisk_slot *slots;	/* decoded units, or NULL */
+	unsigned int slot_mask;
+	unsigned int io_shift;		/* log2 of io_sectors */
 
 	sector_t capacity;		/* virtual size, set by fmt->ctr */
 	sector_t io_sectors;		/* mapping unit: grain, cluster, ... */
