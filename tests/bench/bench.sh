@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 OUT=tests/out/bench
 MB=${BENCH_MB:-256}
-ROUNDS=${BENCH_ROUNDS:-4}
+ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECONDS:-3}
 rm -rf "$OUT"
 mkdir -p "$OUT/data"
@@ -41,7 +41,7 @@ printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
 
 export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup"
 tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
-echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; a few minutes)"
+echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 20 minutes under TCG)"
 tests/vm/run-guest.sh --mem 2048 --timeout 3600 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
 	>"$OUT/raw.txt"
 grep -v '^RESULT\|^MEM' "$OUT/raw.txt" || true

@@ -83,6 +83,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	for d in $order; do
 		cold "$d"
 		run "$d" randread 4k 32 cold-rand-4k-qd32
+		cold "$d"
+		run "$d" read 1M 8 cold-seq-1M-qd8
 	done
 done
 # For the record: hits, misses, deferred bios, errors, memory.

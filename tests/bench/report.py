@@ -12,7 +12,7 @@ for line in open(sys.argv[1]):
     f = line.split()
     if f and f[0] == "RESULT" and len(f) == 5:
         res[(f[1], f[2])].append((float(f[3]), int(f[4])))
-        order[f[2]].append((f[1], float(f[3]) if f[2].startswith("seq") else int(f[4])))
+        order[f[2]].append((f[1], float(f[3]) if "seq" in f[2] else int(f[4])))
     elif f and f[0] == "MEM" and len(f) % 2 == 0:
         mem.setdefault(f[1], {}).update(zip(f[2::2], f[3::2]))
 
@@ -21,7 +21,8 @@ fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "stream-vmdk", "comp-qcow2"]
 for i, fmt in enumerate(fmts):
     names[f"/dev/mapper/v-{fmt}"] = f"vdisk {fmt}"
     names[f"/dev/nbd{i}"] = f"qemu-nbd {fmt}"
-loads = ["seq-1M-qd8", "rand-4k-qd32", "rand-4k-qd1", "cold-rand-4k-qd32"]
+loads = ["seq-1M-qd8", "rand-4k-qd32", "rand-4k-qd1", "cold-rand-4k-qd32",
+         "cold-seq-1M-qd8"]
 
 
 def med(dev, load):
@@ -29,7 +30,7 @@ def med(dev, load):
     if not v:
         return None
     # sequential: MB/s; random: IOPS
-    return statistics.median(x[0] if load.startswith("seq") else x[1] for x in v)
+    return statistics.median(x[0] if "seq" in load else x[1] for x in v)
 
 
 print("\n%-26s" % "device" + "".join("%20s" % l for l in loads))
