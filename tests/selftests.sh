@@ -16,5 +16,8 @@ else
 	python3 tests/lib/mkimages.py "$OUT/data/images"
 fi
 cp tests/selftests/run tests/selftests/*.sh "$OUT/data/"
+# VDISK_CASES=REGEX runs only the cases (and cli_* groups) whose name
+# matches: a quick subset while working on one part.
+[ -z "${VDISK_CASES:-}" ] || printf '%s\n' "$VDISK_CASES" >"$OUT/data/cases.filter"
 tests/vm/run-guest.sh --timeout "${GUEST_TIMEOUT:-1500}" \
 	"$OUT/initramfs.cpio.gz" "$OUT/data" "$OUT/run"
