@@ -305,6 +305,7 @@ enum vdisk_state qcow2_decode_l2(const struct qcow2 *q, u64 entry, u64 bitmap,
 				 u32 in_cluster, struct vdisk_mapping *m)
 {
 	u64 off = entry & QCOW2_OFFSET_MASK;
+	bool off_zero_ok = false;
 	u32 sc, x;
 
 	m->offset = 0;
@@ -323,10 +324,16 @@ enum vdisk_state qcow2_decode_l2(const struct qcow2 *q, u64 entry, u64 bitmap,
 				   << VDISK_SECTOR_SHIFT),
 				  in_cluster, m);
 	}
+	/*
+	 * Offset 0 means unallocated, but is a real place in an external
+	 * data file: there, the copied bit (refcount 1) says which it is.
+	 */
+	if (!off && q->external_data && (entry & QCOW2_COPIED))
+		off_zero_ok = true;
 	if (!q->extended_l2) {
 		if (entry & QCOW2_ZERO)
 			return VDISK_ZERO;
-		if (!off)
+		if (!off && !off_zero_ok)
 			return VDISK_UNALLOCATED;
 		return data_at(q, off, in_cluster, m);
 	}
@@ -339,7 +346,7 @@ enum vdisk_state qcow2_decode_l2(const struct qcow2 *q, u64 entry, u64 bitmap,
 		return VDISK_ZERO;
 	if (!(bitmap >> sc & 1))
 		return VDISK_UNALLOCATED;
-	if (!off)
+	if (!off && !off_zero_ok)
 		return VDISK_CORRUPT;
 	return data_at(q, off, in_cluster, m);
 }

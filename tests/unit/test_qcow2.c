@@ -282,6 +282,15 @@ static void l2_tests(void)
 	tap_is(qcow2_decode_l2(&q, QCOW2_OFFSET_MASK & ~0xffffULL, 0, 0, &m), VDISK_CORRUPT,
 	       "data at the highest offset (bit 55)");
 
+	/* In an external data file offset 0 is a place: copied says so. */
+	q.external_data = true;
+	tap_is(qcow2_decode_l2(&q, QCOW2_COPIED, 0, 5, &m), VDISK_DATA,
+	       "data file: offset 0 with the copied bit is data");
+	tap_is(m.sector, 5, "... at the data file's start");
+	tap_is(qcow2_decode_l2(&q, 0, 0, 5, &m), VDISK_UNALLOCATED,
+	       "data file: offset 0 without it is unallocated");
+	q.external_data = false;
+
 	/* Extended L2: 2 KiB subclusters of a 64 KiB cluster. */
 	put64(72, QCOW2_INCOMPAT_EXTL2);
 	put32(36, 4);
