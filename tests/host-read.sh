@@ -72,6 +72,12 @@ while read -r kind name file rest; do
 		result "$([ "$got" = "$2" ]; echo $?)" "$name: qemu-img reads the repaired file right"
 		rm -f /tmp/vdisk-repair.vhdx /tmp/vdisk-repair.raw
 		;;
+	checkcost)
+		# Bounded by the file: 60 s and 512 MiB are far more than needed.
+		(ulimit -v 524288; timeout 60 $VDISK check "$img") >/dev/null 2>/tmp/vdisk-read.err
+		result "$([ $? -eq 2 ] && grep -Eq "$rest" /tmp/vdisk-read.err; echo $?)" \
+			"$name: vdisk check reports it (status 2) within 60 s and 512 MiB"
+		;;
 	fault)
 		$VDISK check "$img" >/dev/null 2>&1
 		result $? "$name: vdisk check finds no errors"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "disk.h"
+#include "ref.h"
 
 struct chain {
 	const struct vd_open_opts *opts;
@@ -23,11 +24,7 @@ struct vd_extent *disk_add_extent(struct vd_disk *d, enum vd_ext_kind kind,
 {
 	struct vd_extent *e;
 
-	d->ext = realloc(d->ext, (d->n_ext + 1) * sizeof(*d->ext));
-	if (!d->ext) {
-		err_at(NULL, "out of memory");
-		exit(1);
-	}
+	d->ext = xrealloc(d->ext, d->n_ext + 1, sizeof(*d->ext));
 	e = &d->ext[d->n_ext++];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -54,54 +51,66 @@ char *vd_resolve(const char *child, const char *name)
 	return p;
 }
 
-static int open_layer(struct vd_disk *d, const struct chain *c)
+/* The parent's format, when the child declares one. */
+static const char *declared(const struct vd_disk *child)
 {
-	unsigned int depth = c->depth;
-	struct vd_image *im = xcalloc(1, sizeof(*im));
+	return child ? child->ident.parent_fmt : NULL;
+}
+
+/*
+ * One layer from its open file @im (taken over): a descriptor's extents, or
+ * an image of format @fmt (the user's --format, or what the child declares
+ * its parent to be), else of the format its header shows.  1 when a parent
+ * is in no format vdisk knows and @raw_ok is false (nothing said).
+ */
+static int open_layer(struct vd_disk *d, const struct chain *c, struct vd_image *im,
+		      const char *fmt, bool raw_ok)
+{
 	uint8_t head[512];
 	struct stat st;
 	struct vd_extent *e;
+	size_t n = im->size < 512 ? (size_t)im->size : 512;
 	int r;
 
-	if (image_open_file(im, d->path)) {
-		free(im);
-		return -1;
-	}
-	if (!depth)
+	im->pol = c->opts->pol;
+	if (!c->depth)
 		im->snapshot = c->opts->snapshot;
 	fstat(im->fd, &st);
 	d->st_dev = st.st_dev;
 	d->st_ino = st.st_ino;
 
+	if (fmt && !strcmp(fmt, "raw")) {
+		r = 1;
+		raw_ok = true;
+		goto raw;
+	}
 	memset(head, 0, sizeof(head));
-	if (im->size && pread_full(im->fd, head, im->size < 512 ? im->size : 512, 0) == 0 &&
-	    vmdk_descriptor_probe(head, im->size < 512 ? im->size : 512)) {
+	if ((!fmt || !strcmp(fmt, "vmdk")) && n && pread_full(im->fd, head, n, 0) == 0 &&
+	    vmdk_descriptor_probe(head, n)) {
 		r = vmdk_descriptor_open(d, im);
 		image_close(im);
 		free(im);
 		return r;
 	}
-
-	r = image_probe(im);
-	if (r > 0 && depth > 0) {
-		/* A parent in no format we know is plain data, as for qemu. */
+	r = fmt ? image_open_as(im, fmt) : image_probe(im);
+raw:
+	if (r > 0 && raw_ok) {
+		/* Plain data, when the child or the user says it is raw. */
 		d->format = "raw";
 		e = disk_add_extent(d, VD_EXT_FLAT, im->sectors);
 		e->im = im;
 		return 0;
 	}
+	if (r > 0 && !c->depth)
+		err_at(d->path, "unrecognised image format");
+	if (r < 0 || (r > 0 && !c->depth))
+		r = -1;
+	if (!r && im->snapshot && im->snapshot_index < 0)
+		r = err_at(d->path, "%s images have no internal snapshots", im->fmt_name);
 	if (r) {
-		if (r > 0)
-			err_at(d->path, "unrecognised image format");
 		image_close(im);
 		free(im);
-		return -1;
-	}
-	if (im->snapshot && im->snapshot_index < 0) {
-		err_at(d->path, "%s images have no internal snapshots", im->fmt_name);
-		image_close(im);
-		free(im);
-		return -1;
+		return r;
 	}
 	d->format = im->fmt_name;
 	d->subformat = im->subformat;
@@ -113,36 +122,90 @@ static int open_layer(struct vd_disk *d, const struct chain *c)
 	return 0;
 }
 
-static struct vd_disk *open_chain(const char *path, struct chain *c);
+static struct vd_disk *open_chain(const char *path, struct vd_image *im,
+				  struct chain *c, const struct vd_disk *child,
+				  bool raw_ok, bool *unknown);
+
+static const char *const known_formats[] = {
+	"vmdk", "sesparse", "qcow", "qcow2", "vhdx", "raw",
+};
+
+bool vd_format_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(known_formats); i++)
+		if (!strcmp(name, known_formats[i]))
+			return true;
+	return false;
+}
 
 static int open_parent(struct vd_disk *d, struct chain *c)
 {
 	const struct vd_ident *id = &d->ident;
+	enum vd_ref_kind kind = strncmp(d->format, "qcow", 4) ? VD_REF_PARENT :
+						VD_REF_BACKING;
+	struct vd_policy *pol = c->opts->pol;
+	struct vd_image *im;
 	struct vd_disk *p;
 	struct stat st;
+	bool by_name = false, unknown = false;
 	unsigned int i;
 
-	d->parent_path = vd_resolve(d->path, id->parent_name);
-	if (c->opts->no_parents)
+	if (c->opts->no_parents || c->opts->no_parent) {
+		const struct vd_ref *r = ref_note(pol, kind, d->path, id->parent_name);
+
+		d->parent_path = strdup(r->path);
 		return 0;
-	if (stat(d->parent_path, &st))
-		return err_at(d->path, "parent not found: %s", d->parent_path);
-	for (i = 0; i < c->depth; i++)
-		if (c->dev[i] == st.st_dev && c->ino[i] == st.st_ino)
+	}
+	if (id->parent_fmt && !vd_format_known(id->parent_fmt))
+		return err_at(d->path, "%s \"%s\" is declared %s, which vdisk does not read",
+			      ref_kind_name(kind), id->parent_name, id->parent_fmt);
+	im = xcalloc(1, sizeof(*im));
+	if (ref_open(pol, kind, d->path, id->parent_name, im, &by_name)) {
+		free(im);
+		return -1;
+	}
+	d->parent_path = strdup(im->path);
+	if (id->parent_fmt && !image_looks_like(im, id->parent_fmt)) {
+		image_close(im);
+		free(im);
+		return err_at(d->path, "%s \"%s\" is not a %s image, as declared",
+			      ref_kind_name(kind), id->parent_name, id->parent_fmt);
+	}
+	fstat(im->fd, &st);
+	for (i = 0; i < c->depth; i++) {
+		if (c->dev[i] == st.st_dev && c->ino[i] == st.st_ino) {
+			image_close(im);
+			free(im);
 			return err_at(d->path, "backing chain loops back to %s",
 				      d->parent_path);
-	if (c->depth >= VD_MAX_CHAIN)
+		}
+	}
+	if (c->depth >= VD_MAX_CHAIN) {
+		image_close(im);
+		free(im);
 		return err_at(d->path, "backing chain is deeper than %d images",
 			      VD_MAX_CHAIN);
+	}
 
-	p = open_chain(d->parent_path, c);
+	/*
+	 * A parent in no format vdisk knows is raw only when the child
+	 * declares it so or an --allow names that very file; never under a
+	 * VMDK, which qemu refuses too.
+	 */
+	p = open_chain(d->parent_path, im, c, d, by_name && strcmp(d->format, "vmdk"),
+		       &unknown);
+	if (unknown)
+		return err_at(d->path, "%s \"%s\" is in no format vdisk knows (%s)",
+			      ref_kind_name(kind), id->parent_name,
+			      strcmp(d->format, "vmdk") ?
+			      "declare it raw, or name the file with --allow" :
+			      "a VMDK's parent must be a disk image");
 	if (!p)
 		return -1;
 	d->parent = p;
 
-	if (id->parent_fmt && strcmp(id->parent_fmt, p->format))
-		return err_at(d->path, "parent %s is %s, not %s as declared",
-			      d->parent_path, p->format, id->parent_fmt);
 	if (!c->opts->ignore_parent_id && id->parent_id[0] && id->id_kind &&
 	    p->ident.id_kind && !strcmp(id->id_kind, p->ident.id_kind) &&
 	    strcmp(id->parent_id, p->ident.id))
@@ -152,13 +215,29 @@ static int open_parent(struct vd_disk *d, struct chain *c)
 	return 0;
 }
 
-static struct vd_disk *open_chain(const char *path, struct chain *c)
+/* NULL having said why, or with *@unknown set if in no format known. */
+static struct vd_disk *open_chain(const char *path, struct vd_image *im,
+				  struct chain *c, const struct vd_disk *child,
+				  bool raw_ok, bool *unknown)
 {
 	struct vd_disk *d = xcalloc(1, sizeof(*d));
 	unsigned int depth = c->depth;
+	const char *fmt = child ? declared(child) : c->opts->format;
+	int r;
 
 	d->path = strdup(path);
-	if (!d->path || open_layer(d, c))
+	if (!d->path) {
+		image_close(im);
+		free(im);
+		goto fail;
+	}
+	r = open_layer(d, c, im, fmt, raw_ok);
+	if (r > 0) {
+		*unknown = true;
+		disk_close(d);
+		return NULL;
+	}
+	if (r)
 		goto fail;
 	c->dev[depth] = d->st_dev;
 	c->ino[depth] = d->st_ino;
@@ -173,9 +252,20 @@ fail:
 
 struct vd_disk *disk_open(const char *path, const struct vd_open_opts *o)
 {
-	struct chain c = { .opts = o };
+	static struct vd_policy none;
+	struct vd_open_opts opts = *o;
+	struct chain c = { .opts = &opts };
+	struct vd_image *im = xcalloc(1, sizeof(*im));
+	bool unknown = false;
 
-	return open_chain(path, &c);
+	if (!opts.pol)
+		opts.pol = &none;
+	policy_top(opts.pol, path);
+	if (image_open_file(im, path)) {
+		free(im);
+		return NULL;
+	}
+	return open_chain(path, im, &c, NULL, false, &unknown);
 }
 
 void disk_close(struct vd_disk *d)

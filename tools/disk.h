@@ -45,7 +45,10 @@ struct vd_disk {
 struct vd_open_opts {
 	bool ignore_parent_id;	/* use a parent whose id does not match */
 	bool no_parents;	/* resolve the parent's path but do not open it */
+	bool no_parent;		/* --no-parent: map the image alone */
 	const char *snapshot;	/* internal snapshot of the top image to map */
+	const char *format;	/* --format: the top image's, not probed */
+	struct vd_policy *pol;	/* what its files may name; NULL: the default */
 };
 
 #define VD_MAX_CHAIN 64
@@ -59,6 +62,8 @@ struct vd_extent *disk_add_extent(struct vd_disk *d, enum vd_ext_kind kind,
 int disk_read(struct vd_disk *d, uint64_t vsec, uint64_t n, void *buf);
 
 char *vd_resolve(const char *child, const char *name);
+/* A format --format or a backing format may name ("raw" too). */
+bool vd_format_known(const char *name);
 
 /* A VMDK descriptor file: make its extents (fmt_vmdk.c). */
 bool vmdk_descriptor_probe(const uint8_t *buf, size_t len);

@@ -118,21 +118,16 @@ static int select_snapshot(struct vd_image *im, struct qcow_priv *p)
 
 static int open_data_file(struct vd_image *im, struct qcow_priv *p)
 {
-	char *path;
 	int r;
 
 	if (!p->data_file[0])
 		return err_at(im->path, "external data file needed but not named");
-	path = vd_resolve(im->path, p->data_file);
 	im->data_im = xcalloc(1, sizeof(*im->data_im));
-	r = image_open_file(im->data_im, path);
-	if (r)
-		err_at(im->path, "external data file not found: %s", path);
-	free(path);
+	r = ref_open(im->pol, VD_REF_DATA, im->path, p->data_file, im->data_im, NULL);
 	if (r) {
 		free(im->data_im);
 		im->data_im = NULL;
-		return -1;
+		return r < 0 ? -1 : 0;	/* refused, for info: listed there */
 	}
 	p->q.data_bytes = im->data_im->sectors * 512;
 	return 0;
@@ -274,6 +269,22 @@ static int qcow_read_unit(struct vd_image *im, const struct vdisk_mapping *m,
 	return n == (long)cluster ? 0 : -EIO;
 }
 
+/*
+ * Inflate a compressed cluster to check it: each place once (@seen, bit 63
+ * set), and no more places than the file has sectors (@inflated).
+ */
+static void check_compressed(struct vd_image *im, struct vd_check *c,
+			     const struct vdisk_mapping *m, u64 idx, uint8_t *unit,
+			     struct vd_seen *seen, uint64_t *inflated)
+{
+	if (seen_add(seen, (m->sector << 9 | m->skip) | 1ULL << 63))
+		return;
+	if (++*inflated == im->sectors + 1)
+		check_error(c, "more compressed clusters than the file has sectors");
+	else if (*inflated <= im->sectors && qcow_read_unit(im, m, 0, unit))
+		check_error(c, "compressed cluster %llu is damaged", (unsigned long long)idx);
+}
+
 static void qcow_check(struct vd_image *im, struct vd_check *c)
 {
 	struct qcow_priv *p = im->priv;
@@ -281,7 +292,10 @@ static void qcow_check(struct vd_image *im, struct vd_check *c)
 	u64 cluster = qcow2_cluster_bytes(q), entries = 1ULL << q->l2_bits;
 	u64 l2_bytes = entries << q->l2_entry_shift, pos;
 	uint8_t *l2 = xmalloc(l2_bytes), *unit = xmalloc(cluster);
-	struct vd_ranges rs = { 0 }, data = { 0 };
+	struct vd_ranges rs = { .limit = im->sectors + 16 };
+	struct vd_ranges data = { .limit = (im->data_im ?: im)->sectors + 16 };
+	struct vd_seen seen = { 0 };	/* L2 tables, compressed data (bit 63) */
+	uint64_t inflated = 0;
 	u32 i, j, sc, nsc = q->extended_l2 ? 32 : 1;
 
 	c->total = DIV_ROUND_UP(q->size, cluster);
@@ -303,6 +317,9 @@ static void qcow_check(struct vd_image *im, struct vd_check *c)
 			continue;
 		}
 		ranges_add(&rs, pos / 512, DIV_ROUND_UP(l2_bytes, 512), "L2 table", i);
+		/* One table named twice overlaps itself: checked once. */
+		if (seen_add(&seen, pos))
+			continue;
 		if (pread_full(im->fd, l2, l2_bytes, pos)) {
 			check_error(c, "cannot read L2 table %u", i);
 			continue;
@@ -326,10 +343,8 @@ static void qcow_check(struct vd_image *im, struct vd_check *c)
 					break;
 				case VDISK_COMPRESSED:
 					alloc = true;
-					if (qcow_read_unit(im, &m, 0, unit))
-						check_error(c, "compressed cluster %llu is damaged",
-							    (unsigned long long)idx);
 					sc = nsc;
+					check_compressed(im, c, &m, idx, unit, &seen, &inflated);
 					break;
 				case VDISK_ZERO:
 					zero = true;
@@ -357,6 +372,7 @@ static void qcow_check(struct vd_image *im, struct vd_check *c)
 	ranges_check(&data, c);
 	ranges_free(&rs);
 	ranges_free(&data);
+	seen_free(&seen);
 	free(l2);
 	free(unit);
 }

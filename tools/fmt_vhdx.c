@@ -123,7 +123,6 @@ static int read_locator(struct vd_image *im, struct vhdx_priv *p)
 	char *linkage, *pick = NULL;
 	const char *why;
 	unsigned int i;
-	struct stat st;
 
 	p->locator = xmalloc(p->v.locator_length);
 	if (image_read(im, p->locator, p->v.locator_length, p->v.locator_offset,
@@ -145,16 +144,14 @@ static int read_locator(struct vd_image *im, struct vhdx_priv *p)
 	for (i = 0; i < ARRAY_SIZE(vhdx_path_keys); i++)
 		p->paths[i] = locator_value(p, vhdx_path_keys[i]);
 	for (i = 0; i < ARRAY_SIZE(vhdx_path_keys); i++) {
-		char *cand = p->paths[i] ? unix_path(p->paths[i], i > 0) : NULL, *full;
+		char *cand = p->paths[i] ? unix_path(p->paths[i], i > 0) : NULL;
 		bool found;
 
 		if (!cand || !*cand) {
 			free(cand);
 			continue;
 		}
-		full = vd_resolve(im->path, cand);
-		found = !stat(full, &st);
-		free(full);
+		found = ref_usable(im->pol, im->path, cand);
 		if (found || !pick) {
 			free(pick);
 			pick = cand;
@@ -389,7 +386,7 @@ static void vhdx_check(struct vd_image *im, struct vd_check *c)
 {
 	struct vhdx_priv *p = im->priv;
 	const struct vhdx *v = &p->v;
-	struct vd_ranges rs = { 0 };
+	struct vd_ranges rs = { .limit = im->sectors + 16 };
 	u64 b, bsec = v->block_size >> 9;
 	bool bitmap = false;	/* the current chunk has its sector bitmap */
 

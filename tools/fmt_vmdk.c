@@ -271,6 +271,9 @@ static void check_gt(struct vd_image *im, struct vd_check *c,
 			break;
 		case VDISK_COMPRESSED:
 			c->allocated++;
+			/* More grains than sectors overlap: inflate no more. */
+			if (rs->full)
+				break;
 			if (inflate_grain(im, sector, vsec, unit, &len, &why))
 				check_error(c, "grain %llu at sector %llu: %s",
 					    (unsigned long long)(vsec / grain),
@@ -300,7 +303,8 @@ static void vmdk_check(struct vd_image *im, struct vd_check *c)
 	uint64_t gd_sectors = (vmdk_gd_bytes(vs) + 511) / 512;
 	const __le32 *gd = ((struct vmdk_priv *)im->priv)->gd;
 	__le32 *rgd = NULL, *gt = xmalloc(gt_bytes), *rgt = xmalloc(gt_bytes);
-	struct vd_ranges rs = { 0 };
+	struct vd_ranges rs = { .limit = im->sectors + 16 };
+	struct vd_seen seen = { 0 };
 
 	c->total = (vs->capacity + vmdk_grain_sectors(vs) - 1) >> vs->grain_shift;
 	ranges_add(&rs, 0, 1, "header", 0);
@@ -329,6 +333,9 @@ static void vmdk_check(struct vd_image *im, struct vd_check *c)
 			continue;
 		}
 		ranges_add(&rs, gde, gt_sectors, "grain table", i);
+		/* One table named twice overlaps itself: checked once. */
+		if (seen_add(&seen, gde))
+			continue;
 		if (image_read(im, gt, gt_bytes, (uint64_t)gde * 512, "grain table")) {
 			c->errors++;
 			continue;
@@ -350,6 +357,7 @@ static void vmdk_check(struct vd_image *im, struct vd_check *c)
 	}
 	ranges_check(&rs, c);
 	ranges_free(&rs);
+	seen_free(&seen);
 	free(rgd);
 	free(gt);
 	free(rgt);
@@ -377,12 +385,11 @@ bool vmdk_descriptor_probe(const uint8_t *buf, size_t len)
 	return !!memmem(buf, i, "createType", 10);
 }
 
-static int open_extent(struct vd_disk *d, const char *desc_path,
+static int open_extent(struct vd_disk *d, struct vd_policy *pol, const char *desc_path,
 		       const struct vmdk_extent_line *l)
 {
 	char name[PATH_MAX];
 	struct vd_extent *e;
-	char *file;
 	int r;
 
 	if (l->access == VMDK_ACCESS_NOACCESS) {
@@ -400,19 +407,18 @@ static int open_extent(struct vd_disk *d, const char *desc_path,
 			      vmdk_extent_type_name(l->type));
 
 	snprintf(name, sizeof(name), "%.*s", (int)l->file.len, l->file.p);
-	file = vd_resolve(desc_path, name);
 	e = disk_add_extent(d, l->type == VMDK_EXTENT_FLAT || l->type == VMDK_EXTENT_VMFS ?
 			    VD_EXT_FLAT : VD_EXT_IMAGE, l->sectors);
 	e->access = vmdk_access_name(l->access);
 	e->offset = l->offset;
 	e->im = xcalloc(1, sizeof(*e->im));
-	r = image_open_file(e->im, file);
-	free(file);
+	r = ref_open(pol, VD_REF_EXTENT, desc_path, name, e->im, NULL);
 	if (r) {
 		free(e->im);
 		e->im = NULL;
-		return -1;
+		return r < 0 ? -1 : 0;	/* refused, for info: listed there */
 	}
+	e->im->pol = pol;
 	if (e->kind == VD_EXT_FLAT) {
 		if (!vdisk_range_ok(l->offset, l->sectors, e->im->sectors))
 			return err_at(e->im->path, "extent file too short: %llu sectors at %llu, has %llu",
@@ -459,7 +465,7 @@ int vmdk_descriptor_open(struct vd_disk *d, struct vd_image *file)
 	d->format = "vmdk";
 	d->subformat = d->subformat_buf;
 	for (i = 0; i < desc.n_extents; i++)
-		if (open_extent(d, file->path, &desc.extents[i]))
+		if (open_extent(d, file->pol, file->path, &desc.extents[i]))
 			goto out;
 	r = 0;
 out:

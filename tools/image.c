@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "disk.h"
 
 static const struct vd_format *const formats[] = {
 	&vd_vmdk_format,
@@ -39,7 +39,7 @@ int image_read_fn(void *ctx, u64 pos, void *buf, unsigned int len)
 	return pread_full(im->fd, buf, len, pos) ? -EIO : 0;
 }
 
-int image_open_file(struct vd_image *im, const char *path)
+int image_open_fd(struct vd_image *im, const char *path, int fd)
 {
 	struct stat st;
 
@@ -51,9 +51,7 @@ int image_open_file(struct vd_image *im, const char *path)
 		err_at(path, "out of memory");
 		exit(1);
 	}
-	im->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (im->fd < 0)
-		goto fail_errno;
+	im->fd = fd;
 	if (fstat(im->fd, &st))
 		goto fail_errno;
 	if (S_ISBLK(st.st_mode)) {
@@ -81,25 +79,95 @@ fail:
 	return -1;
 }
 
+int image_open_file(struct vd_image *im, const char *path)
+{
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the open. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		memset(im, 0, sizeof(*im));
+		im->fd = -1;
+		im->loop_fd = -1;
+		return err_at(path, "%s", strerror(errno));
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return image_open_fd(im, path, fd);
+}
+
+static int read_head(struct vd_image *im, uint8_t *head, size_t *n)
+{
+	*n = 0;
+	if (im->size < 512)
+		return err_at(im->path, im->size ? "file is too small to be a disk image"
+						 : "file is empty");
+	*n = im->size < 4096 ? (size_t)im->size : 4096;
+	return image_read(im, head, *n, 0, "header");
+}
+
+static int open_format(struct vd_image *im, const struct vd_format *f)
+{
+	im->fmt = f;
+	im->fmt_name = f->name;
+	return f->open(im) ? -1 : 0;
+}
+
 int image_probe(struct vd_image *im)
 {
 	uint8_t head[4096];
 	size_t n, i;
 
-	if (im->size < 512)
-		return err_at(im->path, im->size ? "file is too small to be a disk image"
-						 : "file is empty");
-	n = im->size < sizeof(head) ? (size_t)im->size : sizeof(head);
-	if (image_read(im, head, n, 0, "header"))
+	if (read_head(im, head, &n))
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(formats); i++) {
-		if (formats[i]->probe(head, n)) {
-			im->fmt = formats[i];
-			im->fmt_name = im->fmt->name;
-			return im->fmt->open(im) ? -1 : 0;
-		}
-	}
+	for (i = 0; i < ARRAY_SIZE(formats); i++)
+		if (formats[i]->probe(head, n))
+			return open_format(im, formats[i]);
 	return 1;
+}
+
+static const struct vd_format *format_named(const char *name)
+{
+	size_t i;
+
+	if (!strcmp(name, "qcow"))	/* version 1 is read by the QCOW2 code */
+		return &vd_qcow2_format;
+	for (i = 0; i < ARRAY_SIZE(formats); i++)
+		if (!strcmp(formats[i]->name, name))
+			return formats[i];
+	return NULL;
+}
+
+bool image_looks_like(struct vd_image *im, const char *name)
+{
+	const struct vd_format *f = format_named(name);
+	uint8_t head[4096];
+	size_t n;
+
+	if (!strcmp(name, "raw"))
+		return true;
+	if (!f || im->size < 512 || pread_full(im->fd, head, 4096, 0))
+		return false;
+	n = im->size < 4096 ? (size_t)im->size : 4096;
+	return f->probe(head, n) ||
+	       (!strcmp(name, "vmdk") && vmdk_descriptor_probe(head, n));
+}
+
+int image_open_as(struct vd_image *im, const char *name)
+{
+	const struct vd_format *f = format_named(name);
+	uint8_t head[4096];
+	size_t n;
+
+	if (!f)
+		return err_at(im->path, "vdisk does not read %s images", name);
+	if (read_head(im, head, &n))
+		return -1;
+	if (!f->probe(head, n))
+		return err_at(im->path, "not a %s image", name);
+	if (open_format(im, f))
+		return -1;
+	if (strcmp(im->fmt_name, name))
+		return err_at(im->path, "a %s image, not %s", im->fmt_name, name);
+	return 0;
 }
 
 void image_close(struct vd_image *im)
@@ -157,13 +225,13 @@ void check_warn(struct vd_check *c, const char *fmt, ...)
 void ranges_add(struct vd_ranges *rs, uint64_t start, uint64_t len,
 		const char *what, uint64_t index)
 {
+	if (rs->limit && rs->n >= rs->limit) {
+		rs->full = true;
+		return;
+	}
 	if (rs->n == rs->max) {
 		rs->max = rs->max ? rs->max * 2 : 1024;
-		rs->r = realloc(rs->r, rs->max * sizeof(*rs->r));
-		if (!rs->r) {
-			err_at(NULL, "out of memory");
-			exit(1);
-		}
+		rs->r = xrealloc(rs->r, rs->max, sizeof(*rs->r));
 	}
 	rs->r[rs->n++] = (struct vd_range){ start, len, what, index };
 }
@@ -179,6 +247,8 @@ void ranges_check(struct vd_ranges *rs, struct vd_check *c)
 {
 	size_t i, last = 0;
 
+	if (rs->full)
+		check_error(c, "more tables and data than the file has sectors: some overlap");
 	qsort(rs->r, rs->n, sizeof(*rs->r), range_cmp);
 	/* Compare each range with the one reaching furthest before it. */
 	for (i = 1; i < rs->n; i++) {
@@ -199,4 +269,37 @@ void ranges_free(struct vd_ranges *rs)
 {
 	free(rs->r);
 	memset(rs, 0, sizeof(*rs));
+}
+
+static size_t seen_hash(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 7) & (cap - 1);
+}
+
+bool seen_add(struct vd_seen *s, uint64_t pos)
+{
+	uint64_t key = pos + 1, *old = s->slot;
+	size_t i, h, cap = s->cap;
+
+	if (2 * (s->n + 1) > s->cap) {
+		s->cap = cap ? 2 * cap : 1024;
+		s->slot = xcalloc(s->cap, sizeof(*s->slot));
+		s->n = 0;
+		for (i = 0; i < cap; i++)
+			if (old[i])
+				seen_add(s, old[i] - 1);
+		free(old);
+	}
+	for (h = seen_hash(key, s->cap); s->slot[h]; h = (h + 1) & (s->cap - 1))
+		if (s->slot[h] == key)
+			return true;
+	s->slot[h] = key;
+	s->n++;
+	return false;
+}
+
+void seen_free(struct vd_seen *s)
+{
+	free(s->slot);
+	memset(s, 0, sizeof(*s));
 }

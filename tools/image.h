@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ref.h"
 #include "util.h"
 #include "vdisk_fmt.h"
 
@@ -67,10 +68,17 @@ struct vd_image {
 	struct vd_image *data_im;	/* external data file, or NULL */
 	const char *snapshot;	/* snapshot to open, as the user named it */
 	int snapshot_index;	/* the one opened, or -1 for the active layer */
+	struct vd_policy *pol;	/* what the files it names may be */
 };
 
 /* Open a file or block device (no format yet); messages name @path. */
 int image_open_file(struct vd_image *im, const char *path);
+/* The same over @fd, open for reading (taken over, even on failure). */
+int image_open_fd(struct vd_image *im, const char *path, int fd);
+/* Whether the header is that of format @name ("raw": any). */
+bool image_looks_like(struct vd_image *im, const char *name);
+/* Open an image as format @name (a kernel keyword), without probing. */
+int image_open_as(struct vd_image *im, const char *name);
 /* Recognise the format of an open image; 1 if none matches. */
 int image_probe(struct vd_image *im);
 void image_close(struct vd_image *im);
@@ -91,10 +99,27 @@ struct vd_range {
 	uint64_t index;
 };
 
+/*
+ * Ranges that do not overlap are at most as many as the file's sectors:
+ * past @limit (set it so) they are not kept, and an error is reported,
+ * so an image cannot make check's memory grow beyond its own size.
+ */
 struct vd_ranges {
 	struct vd_range *r;
 	size_t n, max;
+	size_t limit;		/* 0: none */
+	bool full;
 };
+
+/* Positions of tables already checked, so each is read and checked once. */
+struct vd_seen {
+	uint64_t *slot;		/* position + 1; 0 is free */
+	size_t n, cap;
+};
+
+/* Note @pos; true if it was noted before. */
+bool seen_add(struct vd_seen *s, uint64_t pos);
+void seen_free(struct vd_seen *s);
 
 void ranges_add(struct vd_ranges *rs, uint64_t start, uint64_t len,
 		const char *what, uint64_t index);

@@ -84,6 +84,27 @@ void *xcalloc(size_t n, size_t len)
 	return p;
 }
 
+void *xrealloc(void *p, size_t n, size_t len)
+{
+	p = realloc(p, n && len ? n * len : 1);
+	if (!p) {
+		err_at(NULL, "out of memory");
+		exit(1);
+	}
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p) {
+		err_at(NULL, "out of memory");
+		exit(1);
+	}
+	return p;
+}
+
 const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');

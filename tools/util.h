@@ -23,6 +23,9 @@ void dbg(const char *fmt, ...) __printf(1, 2);
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
 void *xmalloc(size_t len);
 void *xcalloc(size_t n, size_t len);
+/* @n elements of @len bytes (no overflow check: @n is small). */
+void *xrealloc(void *p, size_t n, size_t len);
+char *xstrdup(const char *s);
 const char *base_name(const char *path);
 
 /* "/dev/<name>" of block device @dev, from sysfs. */

@@ -18,6 +18,7 @@
 #include "image.h"
 #include "loop.h"
 #include "part.h"
+#include "ref.h"
 #include "util.h"
 
 #ifndef VDISK_VERSION
@@ -36,15 +37,25 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  create NAME IMAGE [--ignore-parent-id] [--snapshot ID|NAME]\n"
 		"                    [--overlay DEV|FILE|ram[:SIZE]] [--partition N]\n"
+		"                    [--no-parent]\n"
 		"                         map IMAGE as /dev/mapper/NAME and print that path;\n"
 		"                         with --overlay NAME is writable (dm-snapshot);\n"
-		"                         with --partition NAME is partition N of the disk\n"
+		"                         with --partition NAME is partition N of the disk;\n"
+		"                         with --no-parent what IMAGE lacks reads as zeros\n"
 		"  remove NAME            remove NAME and everything create set up for it\n"
 		"  info IMAGE|NAME [--json]\n"
-		"                         describe IMAGE, or the overlay of device NAME\n"
+		"                         describe IMAGE and the files it names, or the\n"
+		"                         device NAME\n"
 		"  table DEVICE           print the dm table line for an image on a block device\n"
 		"  check IMAGE [--repair] check IMAGE's metadata; --repair writes a VHDX\n"
 		"                         log's replay to the file, nothing else\n"
+		"\n"
+		"Options of create, info, table and check:\n"
+		"  --allow PATH           files inside images may name PATH (a folder and\n"
+		"                         what is beneath it, a file or a block device);\n"
+		"                         by default only files beneath the image's folder\n"
+		"  --format FMT           IMAGE is FMT (vmdk, sesparse, qcow, qcow2, vhdx,\n"
+		"                         raw): no probing\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose          say what is being done\n"
@@ -456,27 +467,55 @@ static int strtoul_part(const char *s, unsigned long *n)
 	return *n && *n <= 255 && !*end ? 0 : -1;
 }
 
+/* What every image command takes: the reference policy and --format. */
+static struct vd_policy policy;
+
+/* 0 if @c was a policy option (taken), 1 if not one, -1 if bad. */
+static int policy_opt(int c, struct vd_open_opts *oo)
+{
+	if (c == 'A')
+		return policy_allow(&policy, optarg) ? -1 : 0;
+	if (c != 'F')
+		return 1;
+	if (!vd_format_known(optarg)) {
+		err_at(optarg, "unknown format (vmdk, sesparse, qcow, qcow2, vhdx or raw)");
+		return -1;
+	}
+	oo->format = optarg;
+	return 0;
+}
+
 static const struct option create_opts[] = {
 	{ "partition", required_argument, NULL, 'p' },
 	{ "overlay", required_argument, NULL, 'o' },
 	{ "ignore-parent-id", no_argument, NULL, 'i' },
 	{ "snapshot", required_argument, NULL, 's' },
+	{ "no-parent", no_argument, NULL, 'n' },
+	{ "allow", required_argument, NULL, 'A' },
+	{ "format", required_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static int cmd_create(int argc, char **argv)
 {
-	struct vd_open_opts opts = { 0 };
+	struct vd_open_opts opts = { .pol = &policy };
 	const char *overlay = NULL, *name;
 	char disk[112], base[120];
 	unsigned long part = 0;
 	struct dm_info info;
 	struct vd_disk *d;
-	int c, r = 1;
+	int c, r = 1, t;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", create_opts, NULL)) != -1) {
-		if (c == 'i')
+		t = policy_opt(c, &opts);
+		if (t < 0)
+			return 2;
+		if (!t)
+			continue;
+		if (c == 'n')
+			opts.no_parent = true;
+		else if (c == 'i')
 			opts.ignore_parent_id = true;
 		else if (c == 's')
 			opts.snapshot = optarg;
@@ -588,18 +627,55 @@ static const char *kind_name(const struct vd_extent *e)
 	return names[e->kind];
 }
 
+/* The reference to @d's parent that opening it noted, if any. */
+static const struct vd_ref *parent_ref(const struct vd_disk *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < policy.n_refs; i++) {
+		const struct vd_ref *r = &policy.refs[i];
+
+		if ((r->kind == VD_REF_PARENT || r->kind == VD_REF_BACKING) &&
+		    !strcmp(r->image, d->path))
+			return r;
+	}
+	return NULL;
+}
+
+/* Every file the image names, where it leads and whether it may be used. */
+static void info_refs(struct kv_out *o)
+{
+	unsigned int i;
+
+	kv_list_begin(o, "references");
+	for (i = 0; i < policy.n_refs; i++) {
+		const struct vd_ref *r = &policy.refs[i];
+
+		kv_obj_begin(o);
+		kv_str(o, "kind", ref_kind_name(r->kind));
+		kv_str(o, "name", r->name);
+		kv_str(o, "path", r->path);
+		kv_bool(o, "found", r->found);
+		kv_bool(o, "allowed", !r->refused);
+		if (r->refused)
+			kv_str(o, "refused", r->refused);
+		kv_obj_end(o);
+	}
+	kv_list_end(o);
+}
+
 static void info_disk(struct vd_disk *d, struct kv_out *o)
 {
 	struct vd_image *im = d->ext[0].im;
+	const struct vd_ref *pr = parent_ref(d);
 	unsigned int i;
-	struct stat st;
 
 	kv_str(o, "file", d->path);
 	kv_str(o, "format", d->format);
 	if (d->subformat)
 		kv_str(o, "subformat", d->subformat);
 	kv_u64(o, "virtual_size", d->capacity * 512);
-	if (d->n_ext == 1 && d->ext[0].kind == VD_EXT_IMAGE) {
+	if (d->n_ext == 1 && d->ext[0].kind == VD_EXT_IMAGE && im) {
 		kv_u64(o, "file_size", im->size);
 		im->fmt->info(im, o);
 	} else {
@@ -629,7 +705,7 @@ static void info_disk(struct vd_disk *d, struct kv_out *o)
 	if (d->ident.parent_name) {
 		kv_str(o, "parent", d->ident.parent_name);
 		kv_str(o, "parent_path", d->parent_path);
-		kv_bool(o, "parent_found", stat(d->parent_path, &st) == 0);
+		kv_bool(o, "parent_found", pr && pr->found);
 		if (d->ident.parent_id[0])
 			kv_str(o, "parent_id", d->ident.parent_id);
 		if (d->ident.parent_fmt)
@@ -637,6 +713,7 @@ static void info_disk(struct vd_disk *d, struct kv_out *o)
 	}
 	if (d->ident.id_kind)
 		kv_str(o, "id_kind", d->ident.id_kind);
+	info_refs(o);
 }
 
 /*
@@ -686,16 +763,25 @@ static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "allow", required_argument, NULL, 'A' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vd_open_opts oo = { .no_parents = true };
+	struct vd_open_opts oo = { .no_parents = true, .pol = &policy };
 	struct vd_disk *d;
 	struct kv_out o;
 	bool json = false;
-	int c;
+	int c, t;
 
+	/* List what the image names, refused or missing, without failing. */
+	policy.lenient = true;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		t = policy_opt(c, &oo);
+		if (t < 0)
+			return 2;
+		if (!t)
+			continue;
 		if (c != 'j')
 			return bad_usage("unknown info option");
 		json = true;
@@ -716,13 +802,23 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_table(int argc, char **argv)
 {
-	struct vd_open_opts oo = { .no_parents = true };
+	static const struct option opts[] = {
+		{ "allow", required_argument, NULL, 'A' },
+		{ "format", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vd_open_opts oo = { .no_parents = true, .pol = &policy };
 	struct vd_disk *d;
 	struct vd_image *im;
-	int r = 1;
+	int r = 1, c;
 
-	if (argc != 2)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (policy_opt(c, &oo))
+			return bad_usage("unknown table option");
+	if (optind != argc - 1)
 		return bad_usage("table needs DEVICE");
+	argv += optind - 1;
 	d = disk_open(argv[1], &oo);
 	if (!d)
 		return 1;
@@ -759,18 +855,25 @@ static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "repair", no_argument, NULL, 'r' },
+		{ "allow", required_argument, NULL, 'A' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vd_open_opts oo = { .no_parents = true };
+	struct vd_open_opts oo = { .no_parents = true, .pol = &policy };
 	struct vd_check c = { 0 };
+	const struct vd_ref *pr;
 	struct vd_disk *d;
 	unsigned int i;
-	struct stat st;
 	bool fix = false;
-	int opt;
+	int opt, t;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		t = policy_opt(opt, &oo);
+		if (t < 0)
+			return 2;
+		if (!t)
+			continue;
 		if (opt != 'r')
 			return bad_usage("unknown check option");
 		fix = true;
@@ -792,8 +895,12 @@ static int cmd_check(int argc, char **argv)
 		im->fmt->check(im, &c);
 	}
 	c.path = d->path;
-	if (d->parent_path && stat(d->parent_path, &st))
-		check_error(&c, "parent not found: %s", d->parent_path);
+	pr = parent_ref(d);
+	if (pr && !pr->found && !pr->refused)
+		check_error(&c, "parent not found: %s", pr->path);
+	else if (pr && pr->refused)
+		check_warn(&c, "%s \"%s\" %s", ref_kind_name(pr->kind), pr->name,
+			   pr->refused);
 	printf("%s: %s, %llu bytes virtual, %llu/%llu allocated (%.2f%%), %llu zero\n",
 	       argv[1], d->format, (unsigned long long)d->capacity * 512,
 	       (unsigned long long)c.allocated, (unsigned long long)c.total,

@@ -32,6 +32,8 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
   fault NAME FILE DATA BAT GOOD BAD   faults injected under the image: at
                                       byte DATA (the data of guest byte BAD),
                                       at BAT (a table page), delays, flakiness
+  checkcost NAME FILE REGEX           (host only) vdisk check, held to
+                                      60 s and 512 MiB, reports REGEX
   cache NAME FILE BYTES MD5           like map, once with the module's
                                       cache_mb=1 (its tables take 4 MiB),
                                       once with the default
@@ -95,6 +97,14 @@ def expect_whole(name, img, fmt=None):
     with open(raw, "rb") as f:
         cases.append(f"map {name} {img} {size} {md5_range(f, 0, size)}")
     os.unlink(raw)
+
+
+def qemu_md5(img, fmt=None):
+    raw = qemu_raw(img, fmt)
+    with open(raw, "rb") as f:
+        md5 = md5_range(f, 0, os.path.getsize(raw))
+    os.unlink(raw)
+    return md5
 
 
 def expect_windows(name, img, windows):
@@ -333,29 +343,16 @@ def vmdk_family():
     # ... which --ignore-parent-id accepts: the data is the chain's.
     cases.append(f"mapopt cid-ignored cid-top.vmdk --ignore-parent-id {32 * MiB} {chain_md5}")
 
-    # A VMDK delta over a raw base.  qemu refuses any VMDK over a non-VMDK
-    # parent, so the expected disk is the base with the ranges qemu says
-    # the delta allocates (qemu-img map, before the parent is named)
-    # replaced by the delta's own content.
-    base = bytearray(rng.randbytes(8 * MiB))
+    # A VMDK delta over a raw base: refused, as qemu refuses any VMDK over
+    # a parent that is not a disk image.
     with open(path("rawbase.img"), "wb") as f:
-        f.write(base)
+        f.write(rng.randbytes(8 * MiB))
     create("overraw.vmdk", 8 * MiB)
     random_writes("overraw.vmdk", 8 * MiB, 10, 200000)
-    raw = qemu_raw("overraw.vmdk")
-    with open(raw, "rb") as f:
-        delta = f.read()
-    os.unlink(raw)
-    extents = json.loads(subprocess.run(
-        ["qemu-img", "map", "--output=json", path("overraw.vmdk")],
-        check=True, capture_output=True).stdout)
-    for e in extents:
-        if e["present"]:
-            base[e["start"]:e["start"] + e["length"]] = \
-                delta[e["start"]:e["start"] + e["length"]]
     rewrite_desc("overraw.vmdk", lambda t: t.replace(
         'createType=', 'parentFileNameHint="rawbase.img"\ncreateType='))
-    cases.append(f"map parent-raw overraw.vmdk {len(base)} {hashlib.md5(base).hexdigest()}")
+    cases.append("refuse-chain parent-raw overraw.vmdk "
+                 "parent..rawbase.img..is.in.no.format.vdisk.knows")
 
     # Missing and looping parents.
     shutil.copy(path("chain-top.vmdk"), path("orphan.vmdk"))
@@ -664,9 +661,30 @@ def qcow():
     qcow_create("lb.qcow2", 8 * MiB, backing="la.qcow2", bfmt="qcow2")
     run("qemu-img", "rebase", "-u", "-b", "lb.qcow2", "-F", "qcow2", path("la.qcow2"))
     cases.append("refuse-chain qcow2-loop la.qcow2 loops.back")
+    # A parent declared raw is raw, whatever its bytes look like (qemu
+    # reads it so): never probed, so a guest cannot make it an image.
     shutil.copy(path("mx-over-raw.qcow2"), path("liar.qcow2"))
     run("qemu-img", "rebase", "-u", "-b", "ch-base.qcow2", "-F", "raw", path("liar.qcow2"))
-    cases.append("refuse-chain qcow2-backing-format-lies liar.qcow2 is.qcow2,.not.raw")
+    expect_whole("qcow2-declared-raw-not-probed", "liar.qcow2")
+    # ... and one declared qcow2 must be qcow2.
+    shutil.copy(path("mx-over-raw.qcow2"), path("liar2.qcow2"))
+    run("qemu-img", "rebase", "-u", "-b", "mx-base.raw", "-F", "qcow2", path("liar2.qcow2"))
+    cases.append("refuse-chain qcow2-backing-format-lies liar2.qcow2 "
+                 "backing.file..mx-base.raw..is.not.a.qcow2.image")
+    # --format: no probing; raw maps the file's own bytes.
+    cases.append(f"mapopt format-named ch-top.qcow2 --format=qcow2 "
+                 f"{vdisk_size('ch-top.qcow2')} {qemu_md5('ch-top.qcow2')}")
+    cases.append("refuse-opt format-wrong ch-top.qcow2 --format=vhdx not.a.vhdx.image")
+    with open(path("ch-top.qcow2"), "rb") as f:
+        data = f.read()
+    data += bytes(-len(data) % 512)
+    cases.append(f"mapopt format-raw ch-top.qcow2 --format=raw {len(data)} "
+                 f"{hashlib.md5(data).hexdigest()}")
+    # --no-parent: the top image alone, what it lacks reads as zeros.
+    shutil.copy(path("ch-top.qcow2"), path("alone.qcow2"))
+    run("qemu-img", "rebase", "-u", "-b", "", path("alone.qcow2"))
+    cases.append(f"mapopt no-parent ch-top.qcow2 --no-parent "
+                 f"{vdisk_size('alone.qcow2')} {qemu_md5('alone.qcow2')}")
 
     # Damaged tables: an L2 entry past the end, a misaligned L1 entry.
     shutil.copy(path("v1.1-65536.qcow2"), path("badl2.qcow2"))
@@ -1080,6 +1098,26 @@ def negative():
     open(path("empty.img"), "wb").close()
     cases.append("refuse empty empty.img file.is.empty")
 
+    # A 33 MiB VMDK whose grain directory names one grain table eight
+    # million times: vdisk check finds the overlap within bounds set by the
+    # file's size, not by what the header claims.
+    create("gtx8m.vmdk", 33 * MiB)
+    h = header("gtx8m.vmdk")
+    with open(path("gtx8m.vmdk"), "r+b") as f:
+        f.seek(h["gd"] * 512)
+        gt0 = f.read(4)
+        newgd = (os.path.getsize(path("gtx8m.vmdk")) + 511) // 512
+        n = 8 << 20
+        f.seek(12)
+        f.write(struct.pack("<Q", n * h["gtes"] * h["grain"]))
+        f.seek(8)
+        f.write(struct.pack("<I", h["flags"] & ~2))
+        f.seek(48)
+        f.write(struct.pack("<QQ", 0, newgd))
+        f.seek(newgd * 512)
+        f.write(gt0 * n)
+    cases.append("checkcost gt-named-8m-times gtx8m.vmdk overlaps")
+
     # Two grain tables: damage to the first must not affect the second.
     create("base.vmdk", 40 * MiB)
     qemu_io("base.vmdk", ["write -P 0x42 0 4M", "write -P 0x43 33M 1M"])
@@ -1116,6 +1154,132 @@ def negative():
             "eio", f"{33 * MiB} 0 4096")
 
 
+def qcow2_ext_rewrite(img, kind, data):
+    """Replace (data bytes) or drop (data None) header extension kind."""
+    with open(img, "r+b") as f:
+        h = f.read(4096)
+        version, = struct.unpack_from(">I", h, 4)
+        off = struct.unpack_from(">I", h, 100)[0] if version >= 3 else 72
+        backing = struct.unpack_from(">Q", h, 8)[0]
+        exts = []
+        while True:
+            t, n = struct.unpack_from(">II", h, off)
+            if t == 0:
+                break
+            exts.append((t, h[off + 8:off + 8 + n]))
+            off += 8 + (n + 7) // 8 * 8
+        exts = [(t, data if t == kind else d) for t, d in exts if t != kind or data]
+        start = struct.unpack_from(">I", h, 100)[0] if version >= 3 else 72
+        out = b"".join(struct.pack(">II", t, len(d)) + d + bytes(-len(d) % 8)
+                       for t, d in exts) + bytes(8)
+        assert not backing or start + len(out) <= backing
+        f.seek(start)
+        f.write(out)
+
+
+def references():
+    """Files named inside images, in refs/ (the guest's cli_refs copies it
+    to /tmp/refs): for each kind of reference an image in refs/vm/ naming
+    its target in refs/outside/ three ways - "../outside/T", the absolute
+    guest path "/tmp/refs/outside/T", and "T-ref", a name in the image's
+    folder that the guest makes a symbolic link, FIFO, device node in turn.
+    refs/expect.txt: "KIND EXT BYTES MD5 T", the disk as qemu reads the
+    "../" form (vhdxgen's model for VHDX).  Also a qcow2 over a raw file
+    that it does not declare raw (kind "raw")."""
+    vm, outside = path("refs/vm"), path("refs/outside")
+    os.makedirs(vm)
+    os.makedirs(outside)
+    guest = "/tmp/refs/outside/"
+    lines = []
+
+    def rrun(*cmd):
+        # In refs/vm: qemu finds a data file relative to the working folder.
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=vm)
+
+    def qio(img, size, count):
+        cmds = []
+        for _ in range(count):
+            n = rng.randrange(1, 100000)
+            cmds.append(f"write -P 0x{rng.randrange(1, 256):02x} "
+                        f"{rng.randrange(0, size - n)} {n}")
+        rrun("qemu-io", "-f", img.rsplit(".", 1)[1], *sum((["-c", c] for c in cmds), []),
+             img)
+
+    def qemu_md5(img):
+        raw = os.path.join(vm, "tmp.raw")
+        rrun("qemu-img", "convert", "-O", "raw", img, raw)
+        with open(raw, "rb") as f:
+            data = f.read()
+        os.unlink(raw)
+        return f"{len(data)} {hashlib.md5(data).hexdigest()}"
+
+    forms = (("up", "../outside/{}"), ("abs", guest + "{}"), ("ref", "{}-ref"))
+
+    # A VMDK descriptor's FLAT extent.
+    with open(os.path.join(outside, "flat.bin"), "wb") as f:
+        f.write(rng.randbytes(MiB))
+    for form, fmt in forms:
+        write_text(f"refs/vm/extent-{form}.vmdk",
+                   '# Disk DescriptorFile\nversion=1\nCID=fffffffe\n'
+                   'parentCID=ffffffff\ncreateType="monolithicFlat"\n'
+                   f'RW 2048 FLAT "{fmt.format("flat.bin")}" 0\n')
+    lines.append(f"extent vmdk {qemu_md5('extent-up.vmdk')} flat.bin")
+
+    def chain(fmt, target, child, rename):
+        """child-up.fmt over ../outside/target; copies renaming it."""
+        rrun("qemu-img", "create", "-f", fmt, f"../outside/{target}", str(2 * MiB))
+        qio(f"../outside/{target}", 2 * MiB, 8)
+        top = f"{child}-up.{fmt}"
+        rrun("qemu-img", "create", "-f", fmt, "-b", f"../outside/{target}", "-F", fmt, top)
+        qio(top, 2 * MiB, 4)
+        for form, name in forms[1:]:
+            shutil.copy(os.path.join(vm, top), os.path.join(vm, f"{child}-{form}.{fmt}"))
+            rename(f"{child}-{form}.{fmt}", name.format(target))
+        lines.append(f"{child} {fmt} {qemu_md5(top)} {target}")
+
+    # A sparse VMDK's parentFileNameHint, a QCOW2 backing file.
+    chain("vmdk", "parent.vmdk", "parent",
+          lambda img, n: rewrite_desc("refs/vm/" + img, lambda t: re.sub(
+              r'parentFileNameHint="[^"]*"', f'parentFileNameHint="{n}"', t)))
+    chain("qcow2", "base.qcow2", "backing",
+          lambda img, n: rrun("qemu-img", "rebase", "-u", "-b", n, "-F", "qcow2", img))
+
+    # A QCOW2 external data file.
+    rrun("qemu-img", "create", "-f", "qcow2", "-o", "data_file=../outside/data.bin",
+         "data-up.qcow2", str(2 * MiB))
+    qio("data-up.qcow2", 2 * MiB, 8)
+    for form, fmt in forms[1:]:
+        shutil.copy(os.path.join(vm, "data-up.qcow2"), os.path.join(vm, f"data-{form}.qcow2"))
+        qcow2_ext_rewrite(os.path.join(vm, f"data-{form}.qcow2"), 0x44415441,
+                          fmt.format("data.bin").encode())
+    lines.append(f"data qcow2 {qemu_md5('data-up.qcow2')} data.bin")
+
+    # A VHDX parent locator's relative path.
+    base = vhdxgen.Vhdx(4 * MiB, block_size=MiB, seed=rng.randrange(1 << 30))
+    base.write(0, rng.randbytes(3 * MiB))
+    base.save(os.path.join(outside, "base.vhdx"))
+    child = vhdxgen.Vhdx(parent=base, block_size=MiB, seed=rng.randrange(1 << 30))
+    child.write(MiB + 512, rng.randbytes(70000))
+    for form, fmt in forms:
+        child.save(os.path.join(vm, f"vhdx-{form}.avhdx"), absolute_win32_path="",
+                   relative_path=fmt.format("base.vhdx").replace("/", "\\"))
+    data = child.expected()
+    lines.append(f"vhdx avhdx {len(data)} {hashlib.md5(data).hexdigest()} base.vhdx")
+
+    # A qcow2 over a raw file it does not declare raw.
+    with open(os.path.join(vm, "raw.bin"), "wb") as f:
+        f.write(rng.randbytes(2 * MiB))
+    rrun("qemu-img", "create", "-f", "qcow2", "-b", "raw.bin", "-F", "raw", "undeclared.qcow2")
+    qio("undeclared.qcow2", 2 * MiB, 4)
+    qcow2_ext_rewrite(os.path.join(vm, "undeclared.qcow2"), 0xe2792aca, None)
+    lines.append(f"raw qcow2 {qemu_md5('undeclared.qcow2')} raw.bin")
+    write_text("refs/expect.txt", "\n".join(lines) + "\n")
+    cases.append("refuse-chain ref-undeclared-raw refs/vm/undeclared.qcow2 "
+                 "no.format.vdisk.knows")
+    cases.append("refuse-chain ref-outside refs/vm/backing-abs.qcow2 "
+                 "outside.the.image's.folder")
+
+
 os.makedirs(OUT, exist_ok=True)
 positive()
 vmdk_family()
@@ -1127,6 +1291,7 @@ vhdx_generated()
 partitions()
 corpus()
 cache_limit()
+references()
 negative()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:

@@ -355,6 +355,99 @@ cli_misc()
 	ktap_result $? "cli: module unloads once nothing is mapped"
 }
 
+# Files named inside images (tests/lib/mkimages.py references()): each
+# kind of reference, led out of the image's folder by "../", an absolute
+# path, a symbolic link, or made a FIFO, a character or a block device: all
+# refused in one line, nothing left behind, nothing hanging; with --allow
+# the same images map and read as qemu reads them.
+ref_refused()
+{
+	expect_refusal "t-ref-$1" "$2" "$3" $4
+}
+
+cli_refs()
+{
+	rm -rf /tmp/refs
+	cp -a "$IMAGES/refs" /tmp/refs
+	# (map_image and the other helpers use $out, $loop, ...: not these)
+	r_vm=/tmp/refs/vm r_out=/tmp/refs/outside
+	saved=$VDISK
+	# A FIFO must never block create: a hang fails the test, not the run.
+	VDISK="timeout 60 $saved"
+	while read -r kind ext bytes want target <&4; do
+		[ "$kind" = raw ] && continue
+		r_ref=$r_vm/$target-ref
+		r_img=$r_vm/$kind-ref.$ext
+		ref_refused "$kind-up" "$r_vm/$kind-up.$ext" "\"\\.\\./outside/$target\" is outside the image's folder \\(use --allow\\)"
+		ref_refused "$kind-abs" "$r_vm/$kind-abs.$ext" "\"$r_out/$target\" is outside the image's folder"
+		ln -s "../outside/$target" "$r_ref"
+		ref_refused "$kind-symlink" "$r_img" "\"$target-ref\" is outside the image's folder"
+		rm "$r_ref"
+		mkfifo "$r_ref"
+		ref_refused "$kind-fifo" "$r_img" "is a FIFO, not a regular file"
+		rm "$r_ref"
+		mknod "$r_ref" c 1 3
+		ref_refused "$kind-chardev" "$r_img" "is a character device, not a regular file"
+		rm "$r_ref"
+		mknod "$r_ref" b $(tr : ' ' </sys/block/vda/dev)
+		ref_refused "$kind-blockdev" "$r_img" "is a block device \\(use --allow\\)"
+		rm "$r_ref"
+
+		# The target on a loop device, named in the folder: --allow
+		# naming the device lets it be used.
+		r_loop=$(losetup -f)
+		losetup -r "$r_loop" "$r_out/$target"
+		mknod "$r_ref" b $(tr : ' ' <"/sys/block/${r_loop#/dev/}/dev")
+		if map_image "t-ref-$kind" "$r_img" "--allow $r_loop"; then
+			got=$(md5_dev "/dev/mapper/t-ref-$kind")
+			ktap_result "$([ "$got" = "$want" ]; echo $?)" \
+				"ref $kind: a block device --allow names maps as qemu reads it"
+			$VDISK remove "t-ref-$kind"
+			ktap_result $? "ref $kind: remove over the allowed block device"
+		fi
+		rm "$r_ref"
+		losetup -d "$r_loop"
+		check_clean "ref $kind blockdev"
+
+		ln -s "../outside/$target" "$r_ref"
+		for form in up abs ref; do
+			map_image "t-ref-$kind" "$r_vm/$kind-$form.$ext" "--allow $r_out" || continue
+			got=$(md5_dev "/dev/mapper/t-ref-$kind")
+			ktap_result "$([ "$got" = "$want" ] &&
+				[ "$(blockdev --getsize64 "/dev/mapper/t-ref-$kind")" = "$bytes" ]; echo $?)" \
+				"ref $kind-$form: with --allow it maps as qemu reads it"
+			unmap_image "t-ref-$kind"
+		done
+		rm "$r_ref"
+	done 4<"$IMAGES/refs/expect.txt"
+
+	# A parent in no format vdisk knows is raw only when the user names it.
+	set -- $(awk '$1 == "raw"' "$IMAGES/refs/expect.txt")
+	ref_refused undeclared-raw "$r_vm/undeclared.qcow2" "backing file \"raw.bin\" is in no format vdisk knows"
+	ref_refused undeclared-raw-folder "$r_vm/undeclared.qcow2" "no format vdisk knows" "--allow $r_vm"
+	if map_image t-ref-raw "$r_vm/undeclared.qcow2" "--allow $r_vm/raw.bin"; then
+		ktap_result "$([ "$(md5_dev /dev/mapper/t-ref-raw)" = "$4" ]; echo $?)" \
+			"ref raw: named with --allow, the raw parent maps as qemu reads it"
+		unmap_image t-ref-raw
+	fi
+
+	# info lists each reference and the policy's verdict, opening nothing.
+	mkfifo "$r_vm/data.bin-ref"
+	$VDISK info --json "$r_vm/data-ref.qcow2" >/tmp/info 2>&1
+	grep -q '"kind":"data file","name":"data.bin-ref".*"allowed":false,"refused":"is a FIFO' /tmp/info
+	st=$?
+	ktap_result $st "ref info: lists the data file and why it is refused"
+	[ $st = 0 ] || ktap_diag "$(cat /tmp/info)"
+	rm "$r_vm/data.bin-ref"
+	$VDISK info --allow "$r_out" "$r_vm/backing-up.qcow2" >/tmp/info 2>&1
+	ktap_result "$(grep -q '^    allowed: true' /tmp/info &&
+		grep -q "^    path: $r_out/base.qcow2" /tmp/info; echo $?)" \
+		"ref info: with --allow the backing file is allowed"
+	VDISK=$saved
+	rm -rf /tmp/refs
+	check_clean "refs"
+}
+
 # Run a case or a cli group unless cases.filter (a regex) leaves it out.
 wanted()
 {
@@ -398,6 +491,7 @@ run_cases()
 		esac
 	done 3<"$IMAGES/cases.txt"
 	set -- $(awk '$1 == "map" { print $3, $5; exit }' "$IMAGES/cases.txt")
+	wanted cli_refs && cli_refs
 	for c in dmsetup blockdev concurrency overlay; do
 		wanted "cli_$c" && "cli_$c" "$1" "$2"
 	done

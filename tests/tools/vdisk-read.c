@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vdisk-read [--ignore-parent-id] IMAGE [OFFSET LENGTH]: write the virtual disk's bytes (all, or
+ * vdisk-read [OPTIONS] IMAGE [OFFSET LENGTH]: write the virtual disk's bytes (all, or
  * LENGTH bytes at OFFSET, both multiples of 512) to stdout, mapped in
  * userspace through the same core decoders and helper code the kernel
  * target and vdisk use.  The host-side tests compare its output with
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "disk.h"
+#include "ref.h"
 
 static int emit(const void *buf, size_t len)
 {
@@ -28,7 +29,8 @@ static int fail(const char *path, const char *what, uint64_t sector)
 int main(int argc, char **argv)
 {
 	static char buf[1 << 20];
-	struct vd_open_opts opts = { .ignore_parent_id = false };
+	static struct vd_policy pol;
+	struct vd_open_opts opts = { .pol = &pol };
 	uint64_t off = 0, len, vsec, end;
 	struct vd_disk *d;
 
@@ -37,11 +39,18 @@ int main(int argc, char **argv)
 			opts.ignore_parent_id = true;
 		else if (!strncmp(argv[1], "--snapshot=", 11))
 			opts.snapshot = argv[1] + 11;
-		else
+		else if (!strcmp(argv[1], "--no-parent"))
+			opts.no_parent = true;
+		else if (!strncmp(argv[1], "--format=", 9))
+			opts.format = argv[1] + 9;
+		else if (strncmp(argv[1], "--allow=", 8))
 			break;
+		else if (policy_allow(&pol, argv[1] + 8))
+			return 2;
 		argv++;
 		argc--;
 	}
+	/* OPTIONS: --ignore-parent-id --snapshot=S --no-parent --format=F --allow=P */
 	if (argc != 2 && argc != 4) {
 		fprintf(stderr, "usage: vdisk-read [OPTIONS] IMAGE [OFF LEN]\n");
 		return 2;
