@@ -261,6 +261,29 @@ int dm_deps(const char *name, dev_t *deps, int max)
 	return n;
 }
 
+char **dm_list(unsigned int *n)
+{
+	struct dm_ioctl *io = dm_buf(NULL, DM_BUF_SIZE);
+	struct dm_name_list *nl;
+	char **names = NULL;
+
+	*n = 0;
+	if (dm_call(DM_LIST_DEVICES, &io)) {
+		free(io);
+		return NULL;
+	}
+	nl = (void *)((char *)io + io->data_start);
+	while (nl->dev) {
+		names = xrealloc(names, *n + 1, sizeof(*names));
+		names[(*n)++] = xstrdup(nl->name);
+		if (!nl->next)
+			break;
+		nl = (void *)((char *)nl + nl->next);
+	}
+	free(io);
+	return names ?: xcalloc(1, sizeof(*names));
+}
+
 int dm_name_of(dev_t dev, char *name, size_t len, char *uuid, size_t ulen)
 {
 	struct dm_ioctl *io = dm_buf(NULL, sizeof(struct dm_ioctl));

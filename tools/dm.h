@@ -32,6 +32,8 @@ int dm_status(const char *name, char *type, size_t tlen, char *buf, size_t len);
 int dm_remove(const char *name);
 /* Devices @name's table depends on; returns the count (at most @max). */
 int dm_deps(const char *name, dev_t *deps, int max);
+/* Names of every device-mapper device (@n of them); NULL on error. */
+char **dm_list(unsigned int *n);
 int dm_name_of(dev_t dev, char *name, size_t len, char *uuid, size_t ulen);
 /* Make /dev/mapper/@name usable: wait for udev or create the node. */
 int dm_make_node(const char *name, dev_t dev);

@@ -4,11 +4,21 @@
 
 #include <stdint.h>
 
+struct vd_part {
+	unsigned int n;		/* its number, as Linux gives it */
+	uint64_t start, len;	/* 512-byte sectors */
+};
+
 /*
  * Find partition @n (from 1) in the MBR or GPT of the disk open on @fd:
  * its start and length in 512-byte sectors.  Messages name @what.
  */
 int part_find(int fd, const char *what, unsigned int n, uint64_t *start,
 	      uint64_t *len);
+/*
+ * Every partition of the disk on @fd that lies inside it, at most @max:
+ * their count (0 without a partition table), or -1 having said why.
+ */
+int part_list(int fd, const char *what, struct vd_part *parts, unsigned int max);
 
 #endif

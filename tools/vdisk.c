@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -37,12 +39,19 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  create NAME IMAGE [--ignore-parent-id] [--snapshot ID|NAME]\n"
 		"                    [--overlay DEV|FILE|ram[:SIZE]] [--partition N]\n"
-		"                    [--no-parent]\n"
-		"                         map IMAGE as /dev/mapper/NAME and print that path;\n"
+		"                    [--no-parent] [--no-partitions]\n"
+		"                         map IMAGE as /dev/mapper/NAME and print that path,\n"
+		"                         its partitions as NAMEp1, NAMEp2, ...;\n"
 		"                         with --overlay NAME is writable (dm-snapshot);\n"
 		"                         with --partition NAME is partition N of the disk;\n"
 		"                         with --no-parent what IMAGE lacks reads as zeros\n"
 		"  remove NAME            remove NAME and everything create set up for it\n"
+		"  list [--json]          the devices vdisk made: images, format, size,\n"
+		"                         overlay, partitions\n"
+		"  mount IMAGE DIR [--partition N] [-o OPTIONS] [--overlay ...]\n"
+		"                         map IMAGE and mount its file system on DIR,\n"
+		"                         read-only unless there is an overlay\n"
+		"  umount DIR             unmount DIR and remove what mount made\n"
 		"  info IMAGE|NAME [--json]\n"
 		"                         describe IMAGE and the files it names, or the\n"
 		"                         device NAME\n"
@@ -430,33 +439,138 @@ static int create_overlay(const char *name, const char *base, uint64_t sectors,
 	return r ? r : dm_make_node(name, dev);
 }
 
-/* @name: partition @n of the disk @disk, as dm-linear (kpartx does so). */
-static int create_partition(const char *name, const char *disk, unsigned int n,
-			    bool rw, const char *image)
+#define MAX_PARTS 256
+
+/* @name: @len sectors of the disk @disk from @start, as dm-linear. */
+static int linear_over(const char *name, dev_t disk, uint64_t start, uint64_t len,
+		       bool rw)
 {
-	char node[192], params[64];
-	uint64_t start, len;
-	struct dm_info info;
+	char params[64];
 	struct dm_seg seg;
 	dev_t dev;
-	int fd, r;
 
-	snprintf(node, sizeof(node), "/dev/mapper/%s", disk);
-	if (dm_info(disk, &info))
-		return -1;
-	fd = open(node, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_at(node, "%s", strerror(errno));
-	r = part_find(fd, image, n, &start, &len);
-	close(fd);
-	if (r)
-		return -1;
-	snprintf(params, sizeof(params), "%u:%u %llu", major(info.dev), minor(info.dev),
+	snprintf(params, sizeof(params), "%u:%u %llu", major(disk), minor(disk),
 		 (unsigned long long)start);
 	seg = (struct dm_seg){ 0, len, "linear", params };
 	if (create_dev(name, &seg, 1, rw, &dev))
 		return -1;
 	return dm_make_node(name, dev);
+}
+
+static int open_disk(const char *disk, struct dm_info *info)
+{
+	char node[192];
+	int fd;
+
+	snprintf(node, sizeof(node), "/dev/mapper/%s", disk);
+	if (dm_info(disk, info))
+		return -1;
+	fd = open(node, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_at(node, "%s", strerror(errno));
+	return fd;
+}
+
+/* @name: partition @n of the disk @disk, as dm-linear (kpartx does so). */
+static int create_partition(const char *name, const char *disk, unsigned int n,
+			    bool rw, const char *image)
+{
+	uint64_t start, len;
+	struct dm_info info;
+	int fd = open_disk(disk, &info), r;
+
+	if (fd < 0)
+		return -1;
+	r = part_find(fd, image, n, &start, &len);
+	close(fd);
+	return r ? -1 : linear_over(name, info.dev, start, len, rw);
+}
+
+/* "<disk>p<N>", kpartx's name for partition N of <disk>. */
+static bool part_name(const char *name, const char *disk)
+{
+	size_t n = strlen(disk);
+
+	return !strncmp(name, disk, n) && name[n] == 'p' && name[n + 1] &&
+	       strspn(name + n + 1, "0123456789") == strlen(name + n + 1);
+}
+
+/* @name is a partition vdisk made over the device @disk_dev. */
+static bool is_partition(const char *name, const struct dm_info *info, dev_t disk_dev)
+{
+	dev_t deps[2];
+
+	return made_by_vdisk(info->uuid) && dm_deps(name, deps, 2) == 1 &&
+	       deps[0] == disk_dev;
+}
+
+/* The partition devices vdisk made over @disk (NULL-terminated names). */
+static char **partitions_of(const char *disk, dev_t disk_dev)
+{
+	unsigned int n, i, k = 0;
+	char **names = dm_list(&n), **out = xcalloc(n + 1, sizeof(*out));
+	struct dm_info info;
+
+	for (i = 0; names && i < n; i++) {
+		if (part_name(names[i], disk) && !dm_info(names[i], &info) && info.exists &&
+		    is_partition(names[i], &info, disk_dev))
+			out[k++] = names[i];
+		else
+			free(names[i]);
+	}
+	free(names);
+	return out;
+}
+
+static void free_names(char **names)
+{
+	char **p;
+
+	for (p = names; *p; p++)
+		free(*p);
+	free(names);
+}
+
+/* Remove the partition devices over @disk: -1 if one cannot go. */
+static int remove_partitions(const char *disk, dev_t disk_dev)
+{
+	char **parts = partitions_of(disk, disk_dev), **p;
+	struct dm_info info;
+	int r = 0;
+
+	for (p = parts; *p && !r; p++) {
+		if (dm_info(*p, &info) || dm_remove(*p)) {
+			r = err_at(*p, errno == EBUSY ? "device is in use" : "cannot remove: %s",
+				   strerror(errno));
+			break;
+		}
+		dm_remove_node(*p, info.dev);
+		dbg("removed %s", *p);
+	}
+	free_names(parts);
+	return r;
+}
+
+/* Every partition of @disk as <disk>p<N> (losetup -P, kpartx). */
+static int create_partitions(const char *disk, const char *overlay, const char *image)
+{
+	struct vd_part parts[MAX_PARTS];
+	char pname[160];
+	struct dm_info info;
+	int fd = open_disk(disk, &info), n, i;
+
+	if (fd < 0)
+		return -1;
+	n = part_list(fd, image, parts, MAX_PARTS);
+	close(fd);
+	for (i = 0; i < n; i++) {
+		snprintf(pname, sizeof(pname), "%sp%u", disk, parts[i].n);
+		if (linear_over(pname, info.dev, parts[i].start, parts[i].len, overlay)) {
+			remove_partitions(disk, info.dev);
+			return -1;
+		}
+	}
+	return n < 0 ? -1 : 0;
 }
 
 static int strtoul_part(const char *s, unsigned long *n)
@@ -487,83 +601,111 @@ static int policy_opt(int c, struct vd_open_opts *oo)
 
 static const struct option create_opts[] = {
 	{ "partition", required_argument, NULL, 'p' },
-	{ "overlay", required_argument, NULL, 'o' },
+	{ "overlay", required_argument, NULL, 'O' },
 	{ "ignore-parent-id", no_argument, NULL, 'i' },
 	{ "snapshot", required_argument, NULL, 's' },
 	{ "no-parent", no_argument, NULL, 'n' },
+	{ "no-partitions", no_argument, NULL, 'P' },
 	{ "allow", required_argument, NULL, 'A' },
 	{ "format", required_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int cmd_create(int argc, char **argv)
+/* How to map an image: create's options, which mount takes too. */
+struct map_req {
+	struct vd_open_opts opts;
+	const char *overlay;	/* --overlay, or NULL */
+	unsigned long part;	/* --partition, or 0 */
+	bool parts;		/* map every partition (not --no-partitions) */
+};
+
+/* 0 if @c was one of create's options (taken), 1 if not, 2 a usage error. */
+static int map_opt(int c, struct map_req *m)
 {
-	struct vd_open_opts opts = { .pol = &policy };
-	const char *overlay = NULL, *name;
+	int t = policy_opt(c, &m->opts);
+
+	if (t <= 0)
+		return t ? 2 : 0;
+	if (c == 'n')
+		m->opts.no_parent = true;
+	else if (c == 'P')
+		m->parts = false;
+	else if (c == 'i')
+		m->opts.ignore_parent_id = true;
+	else if (c == 's')
+		m->opts.snapshot = optarg;
+	else if (c == 'O')
+		m->overlay = optarg;
+	else if (c != 'p')
+		return 1;
+	else if (strtoul_part(optarg, &m->part))
+		return bad_usage("--partition needs a number from 1 to 255");
+	return 0;
+}
+
+/* Map @image as @name as @m asks; nothing is left behind on failure. */
+static int map_image(const char *name, const char *image, const struct map_req *m)
+{
 	char disk[112], base[120];
-	unsigned long part = 0;
 	struct dm_info info;
 	struct vd_disk *d;
-	int c, r = 1, t;
+	int r = -1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", create_opts, NULL)) != -1) {
-		t = policy_opt(c, &opts);
-		if (t < 0)
-			return 2;
-		if (!t)
-			continue;
-		if (c == 'n')
-			opts.no_parent = true;
-		else if (c == 'i')
-			opts.ignore_parent_id = true;
-		else if (c == 's')
-			opts.snapshot = optarg;
-		else if (c == 'o')
-			overlay = optarg;
-		else if (c != 'p')
-			return bad_usage("unknown create option");
-		else if (strtoul_part(optarg, &part))
-			return bad_usage("--partition needs a number from 1 to 255");
-	}
-	if (optind != argc - 2)
-		return bad_usage("create needs NAME and IMAGE");
-	name = argv[optind];
 	/*
 	 * The stack, from the top: NAME, the partition (over NAME-disk); the
 	 * writable overlay (over <disk>-ro); the read-only image layers.
 	 */
-	snprintf(disk, sizeof(disk), part ? "%s-disk" : "%s", name);
-	snprintf(base, sizeof(base), overlay ? "%s-ro" : "%s", disk);
+	snprintf(disk, sizeof(disk), m->part ? "%s-disk" : "%s", name);
+	snprintf(base, sizeof(base), m->overlay ? "%s-ro" : "%s", disk);
 	if (valid_name(name) || dm_open_control() < 0 || dm_info(name, &info))
-		return 1;
-	if (info.exists) {
-		err_at(name, "a device-mapper device of that name already exists");
-		return 1;
-	}
-	d = disk_open(argv[optind + 1], &opts);
+		return -1;
+	if (info.exists)
+		return err_at(name, "a device-mapper device of that name already exists");
+	d = disk_open(image, &m->opts);
 	if (!d)
-		return 1;
+		return -1;
 	if (need_target() == 0 && attach_all(d, base) == 0 &&
 	    create_layers(base, d) == 0) {
 		r = 0;
-		if (overlay && create_overlay(disk, base, d->capacity, overlay)) {
+		if (m->overlay && create_overlay(disk, base, d->capacity, m->overlay)) {
 			remove_tree(base);
-			r = 1;
+			r = -1;
 		}
-		if (!r && part && create_partition(name, disk, (unsigned int)part,
-						   overlay, argv[optind + 1])) {
+		if (!r && m->part && create_partition(name, disk, (unsigned int)m->part,
+						      m->overlay, image)) {
 			remove_tree(disk);
-			r = 1;
+			r = -1;
 		}
-		if (!r)
-			printf("/dev/mapper/%s\n", name);
+		if (!r && !m->part && m->parts &&
+		    create_partitions(disk, m->overlay, image)) {
+			remove_tree(disk);
+			r = -1;
+		}
 	} else {
 		remove_tails(base);
 	}
 	/* The tables hold the loop devices now; autoclear frees them on remove. */
 	disk_close(d);
 	return r;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	struct map_req m = { .opts.pol = &policy, .parts = true };
+	int c, t;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", create_opts, NULL)) != -1) {
+		t = map_opt(c, &m);
+		if (t)
+			return t == 2 ? 2 : bad_usage("unknown create option");
+	}
+	if (optind != argc - 2)
+		return bad_usage("create needs NAME and IMAGE");
+	if (map_image(argv[optind], argv[optind + 1], &m))
+		return 1;
+	printf("/dev/mapper/%s\n", argv[optind]);
+	return 0;
 }
 
 /* Remove @name, then the layers and loop devices it was built on. */
@@ -580,6 +722,8 @@ static int remove_tree(const char *name)
 		return err_at(name, "no such device");
 	if (!made_by_vdisk(info.uuid))
 		return err_at(name, "not created by vdisk (use dmsetup remove)");
+	if (remove_partitions(name, info.dev))
+		return -1;
 	n = dm_deps(name, deps, MAX_DEPS);
 	if (n < 0)
 		n = 0;
@@ -608,13 +752,274 @@ static int remove_tree(const char *name)
 	return r;
 }
 
+/* The disk @name is a partition of, if vdisk made it so; else NULL. */
+static char *disk_of(const char *name)
+{
+	struct dm_info info, dinfo;
+	char *disk = xstrdup(name), *p = strrchr(disk, 'p');
+
+	if (p && p > disk) {
+		*p = 0;
+		if (part_name(name, disk) && !dm_info(name, &info) && info.exists &&
+		    !dm_info(disk, &dinfo) && dinfo.exists && made_by_vdisk(dinfo.uuid) &&
+		    is_partition(name, &info, dinfo.dev))
+			return disk;
+	}
+	free(disk);
+	return NULL;
+}
+
 static int cmd_remove(int argc, char **argv)
 {
+	char *disk;
+
 	if (argc != 2)
 		return bad_usage("remove needs NAME");
 	if (dm_open_control() < 0)
 		return 1;
+	disk = disk_of(argv[1]);
+	if (disk) {
+		err_at(argv[1], "a partition of %s: remove %s", disk, disk);
+		free(disk);
+		return 1;
+	}
 	return remove_tree(argv[1]) ? 1 : 0;
+}
+
+/* The file system on @dev, by its magic number; NULL if none is known. */
+static const char *fs_type(const char *dev)
+{
+	static const struct {
+		const char *name;
+		unsigned int off;
+		const char *magic;
+		unsigned int len;
+	} fs[] = {
+		{ "ext4", 1080, "\x53\xef", 2 },
+		{ "xfs", 0, "XFSB", 4 },
+		{ "btrfs", 65600, "_BHRfS_M", 8 },
+		{ "ntfs", 3, "NTFS    ", 8 },
+		{ "vfat", 82, "FAT32   ", 8 },
+		{ "vfat", 54, "FAT1", 4 },
+		{ "iso9660", 32769, "CD001", 5 },
+		{ "swap", 4086, "SWAPSPACE2", 10 },
+	};
+	uint8_t buf[65608];
+	size_t i;
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf), 0);
+
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < ARRAY_SIZE(fs); i++)
+		if (n >= (ssize_t)(fs[i].off + fs[i].len) &&
+		    !memcmp(buf + fs[i].off, fs[i].magic, fs[i].len))
+			return fs[i].name;
+	return NULL;
+}
+
+/*
+ * What mount should mount of the device @name just made: partition @part,
+ * or the one partition with a file system, or the disk itself.
+ */
+static int pick_fs(const char *name, const char *image, unsigned long part,
+		   char *dev, size_t len)
+{
+	char **parts, node[192], list[512] = "";
+	struct dm_info info;
+	unsigned int i, found = 0;
+	const char *t;
+
+	if (dm_info(name, &info))
+		return -1;
+	parts = partitions_of(name, info.dev);
+	if (part) {
+		for (i = 0; parts[i]; i++)
+			if (strtoul(parts[i] + strlen(name) + 1, NULL, 10) == part)
+				snprintf(dev, len, "/dev/mapper/%s", parts[i]);
+		if (!*dev)
+			err_at(image, "has no partition %lu", part);
+	} else if (!parts[0]) {
+		snprintf(dev, len, "/dev/mapper/%s", name);
+	}
+	for (i = 0; !part && parts[i]; i++) {
+		snprintf(node, sizeof(node), "/dev/mapper/%s", parts[i]);
+		t = fs_type(node);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s: %s",
+			 i ? ", " : "", parts[i] + strlen(name) + 1, t ?: "unknown");
+		if (t && strcmp(t, "swap") && !found++)
+			snprintf(dev, len, "%s", node);
+	}
+	if (!part && parts[0] && found != 1) {
+		*dev = 0;
+		err_at(image, "%s; name one with --partition N (partitions %s)",
+		       found ? "more than one partition holds a file system" :
+		       "no partition holds a file system vdisk recognises", list);
+	}
+	free_names(parts);
+	return *dev ? 0 : -1;
+}
+
+/* Run @argv; 0 if it exits 0, else -1 with the first line it printed. */
+static int run_cmd(char *argv[], char *err, size_t len)
+{
+	int p[2], status;
+	ssize_t n = 0;
+	pid_t pid;
+
+	*err = 0;
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execvp(argv[0], argv);
+		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	if (pid > 0)
+		n = read(p[0], err, len - 1);
+	close(p[0]);
+	err[n > 0 ? n : 0] = 0;
+	err[strcspn(err, "\n")] = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+static const struct option mount_opts[] = {
+	{ "partition", required_argument, NULL, 'p' },
+	{ "overlay", required_argument, NULL, 'O' },
+	{ "ignore-parent-id", no_argument, NULL, 'i' },
+	{ "snapshot", required_argument, NULL, 's' },
+	{ "no-parent", no_argument, NULL, 'n' },
+	{ "allow", required_argument, NULL, 'A' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "options", required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * vdisk mount IMAGE DIR: map it (partitions too) under the first free name
+ * vdisk-mnt<N>, mount the file system read-only (writable with an overlay),
+ * and say which device it is.
+ */
+static int cmd_mount(int argc, char **argv)
+{
+	struct map_req m = { .opts.pol = &policy, .parts = true };
+	char name[32], dev[192] = "", opts[512], err[256];
+	char *cmd[] = { "mount", "-o", NULL, NULL, NULL, NULL };
+	const char *extra = NULL;
+	unsigned long part;
+	struct dm_info info;
+	struct stat st;
+	unsigned int i;
+	int c, t;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", mount_opts, NULL)) != -1) {
+		if (c == 'o') {
+			extra = optarg;
+			continue;
+		}
+		t = map_opt(c, &m);
+		if (t)
+			return t == 2 ? 2 : bad_usage("unknown mount option");
+	}
+	if (optind != argc - 2)
+		return bad_usage("mount needs IMAGE and DIR");
+	if (stat(argv[optind + 1], &st) || !S_ISDIR(st.st_mode)) {
+		err_at(argv[optind + 1], "not a folder to mount on");
+		return 1;
+	}
+	if (dm_open_control() < 0)
+		return 1;
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "vdisk-mnt%u", i);
+		if (dm_info(name, &info))
+			return 1;
+		if (!info.exists)
+			break;
+	}
+	/* Partitions are picked below, not by the device's name. */
+	part = m.part;
+	m.part = 0;
+	m.parts = true;
+	if (map_image(name, argv[optind], &m))
+		return 1;
+	if (pick_fs(name, argv[optind], part, dev, sizeof(dev))) {
+		remove_tree(name);
+		return 1;
+	}
+	snprintf(opts, sizeof(opts), "%s%s%s", m.overlay ? "rw" : "ro",
+		 extra ? "," : "", extra ?: "");
+	cmd[2] = opts;
+	cmd[3] = dev;
+	cmd[4] = argv[optind + 1];
+	if (run_cmd(cmd, err, sizeof(err))) {
+		remove_tree(name);
+		err_at(dev, "cannot mount on %s: %s", argv[optind + 1],
+		       err[0] ? err : "mount failed");
+		return 1;
+	}
+	printf("%s\n", dev);
+	return 0;
+}
+
+/* The device mounted on @dir (its canonical path), from mountinfo. */
+static int mounted_dev(const char *dir, dev_t *dev)
+{
+	char line[4096], mnt[4096];
+	unsigned int maj, min;
+	int found = -1;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) == 3 &&
+		    !strcmp(mnt, dir)) {
+			*dev = makedev(maj, min);
+			found = 0;	/* the last one is what is on top */
+		}
+	fclose(f);
+	return found;
+}
+
+/* vdisk umount DIR: unmount what vdisk mount mounted, remove what it made. */
+static int cmd_umount(int argc, char **argv)
+{
+	char name[128], uuid[129], *real, *disk;
+	dev_t dev;
+	int r;
+
+	if (argc != 2)
+		return bad_usage("umount needs DIR");
+	real = realpath(argv[1], NULL);
+	if (!real || mounted_dev(real, &dev)) {
+		free(real);
+		err_at(argv[1], "nothing is mounted there");
+		return 1;
+	}
+	if (dm_open_control() < 0 || dm_name_of(dev, name, sizeof(name), uuid, sizeof(uuid)) ||
+	    !made_by_vdisk(uuid)) {
+		free(real);
+		err_at(argv[1], "not mounted from a device vdisk made (use umount)");
+		return 1;
+	}
+	if (umount(real)) {
+		err_at(argv[1], "cannot unmount: %s", strerror(errno));
+		free(real);
+		return 1;
+	}
+	free(real);
+	disk = disk_of(name);
+	r = remove_tree(disk ?: name);
+	free(disk);
+	return r ? 1 : 0;
 }
 
 static const char *kind_name(const struct vd_extent *e)
@@ -800,6 +1205,145 @@ static int cmd_info(int argc, char **argv)
 	return 0;
 }
 
+/* A line of /sys/dev/block/M:m/@what, without its newline. */
+static int sysfs_line(dev_t dev, const char *what, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+	int r = -1;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s", major(dev), minor(dev), what);
+	f = fopen(path, "r");
+	if (f && fgets(buf, (int)len, f)) {
+		buf[strcspn(buf, "\n")] = 0;
+		r = 0;
+	}
+	if (f)
+		fclose(f);
+	return r;
+}
+
+static uint64_t dev_bytes(dev_t dev)
+{
+	char buf[32];
+
+	return sysfs_line(dev, "size", buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 10) * 512;
+}
+
+/*
+ * The image files under the device @name, top layer first (the files its
+ * loop devices hold, then the layers below), and the format of the first
+ * vdisk target met.
+ */
+static void list_images(const char *name, struct kv_out *o, char fmt[16], int depth)
+{
+	char dname[128], duuid[129], buf[4096], type[32], status[256];
+	dev_t deps[MAX_DEPS];
+	int n = dm_deps(name, deps, MAX_DEPS), i, pass;
+	bool store;
+
+	type[0] = 0;
+	dm_status(name, type, sizeof(type), status, sizeof(status));
+	if (!*fmt && !strcmp(type, "vdisk"))
+		sscanf(status, "%15s", fmt);
+	/* An overlay's loop device holds its store, not an image. */
+	store = !strcmp(type, "snapshot");
+	/* Files first, then the layers below, so the chain reads top down. */
+	for (pass = 0; pass < 2 && depth < VD_MAX_CHAIN + 4; pass++) {
+		for (i = 0; i < n; i++) {
+			if (loop_is(deps[i])) {
+				if (!pass && !store &&
+				    !sysfs_line(deps[i], "loop/backing_file", buf, sizeof(buf)))
+					kv_str(o, NULL, buf);
+			} else if (pass && !dm_name_of(deps[i], dname, sizeof(dname), duuid,
+							sizeof(duuid)) && made_by_vdisk(duuid)) {
+				list_images(dname, o, fmt, depth + 1);
+			}
+		}
+	}
+}
+
+/* A device vdisk made that no other (but its partitions) is built on. */
+static bool is_top(const char *name, char **names, unsigned int n)
+{
+	struct dm_info info, other;
+	dev_t deps[MAX_DEPS];
+	unsigned int i;
+	char *disk;
+	int k, j;
+
+	if (dm_info(name, &info) || !info.exists || !made_by_vdisk(info.uuid))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(names[i], name) || dm_info(names[i], &other) || !other.exists ||
+		    !made_by_vdisk(other.uuid) || part_name(names[i], name))
+			continue;
+		k = dm_deps(names[i], deps, MAX_DEPS);
+		for (j = 0; j < k; j++)
+			if (deps[j] == info.dev)
+				return false;
+	}
+	disk = disk_of(name);
+	free(disk);
+	return !disk;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	char type[32], status[256], fmt[16], **parts;
+	unsigned long long used, total, meta;
+	unsigned int n, i, j;
+	struct dm_info info;
+	struct kv_out o;
+	char **names;
+
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		kv_begin(&o, stdout, true);
+	else if (argc == 1)
+		kv_begin(&o, stdout, false);
+	else
+		return bad_usage("list takes only --json");
+	if (dm_open_control() < 0)
+		return 1;
+	names = dm_list(&n);
+	if (!names)
+		return err_at("device-mapper", "cannot list devices: %s", strerror(errno));
+	kv_list_begin(&o, "devices");
+	for (i = 0; i < n; i++) {
+		if (!is_top(names[i], names, n) || dm_info(names[i], &info))
+			continue;
+		kv_obj_begin(&o);
+		kv_str(&o, "name", names[i]);
+		kv_u64(&o, "size_bytes", dev_bytes(info.dev));
+		fmt[0] = 0;
+		kv_list_begin(&o, "images");
+		list_images(names[i], &o, fmt, 0);
+		kv_list_end(&o);
+		kv_str(&o, "format", fmt[0] ? fmt : "unknown");
+		type[0] = 0;
+		dm_status(names[i], type, sizeof(type), status, sizeof(status));
+		kv_bool(&o, "overlay", !strcmp(type, "snapshot"));
+		if (!strcmp(type, "snapshot") &&
+		    sscanf(status, "%llu/%llu %llu", &used, &total, &meta) == 3) {
+			kv_u64(&o, "overlay_used_bytes", used * 512);
+			kv_u64(&o, "overlay_size_bytes", total * 512);
+		}
+		kv_list_begin(&o, "partitions");
+		parts = partitions_of(names[i], info.dev);
+		for (j = 0; parts[j]; j++)
+			kv_str(&o, NULL, parts[j]);
+		free_names(parts);
+		kv_list_end(&o);
+		kv_obj_end(&o);
+	}
+	kv_list_end(&o);
+	kv_end(&o);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return 0;
+}
+
 static int cmd_table(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -929,6 +1473,9 @@ int main(int argc, char **argv)
 		{ "info", cmd_info },
 		{ "table", cmd_table },
 		{ "check", cmd_check },
+		{ "list", cmd_list },
+		{ "mount", cmd_mount },
+		{ "umount", cmd_umount },
 	};
 	size_t i;
 

@@ -26,6 +26,9 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
                                       logical sectors
   mappart NAME FILE N BYTES MD5       partition N of the disk (vdisk create
                                       --partition N) is BYTES long, reads MD5
+  parts NAME FILE N:BYTES:MD5...      (guest only) vdisk create maps every
+                                      partition N as NAMEpN, BYTES long,
+                                      reading MD5, and no other
   info NAME FILE REGEX                (host only) vdisk info shows REGEX
   repair NAME FILE BYTES MD5          (host only) vdisk check --repair of
                                       a dirty VHDX copy reads as MD5
@@ -943,8 +946,18 @@ def partitions():
     mbr = bytearray(512)
     mbr[446:462] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), 2048, 16384)
     mbr[478:494] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), 24576, 8192)
+    # Partition 2 is extended (16-24 MiB): logical 5 and 6, 2 MiB each.
+    mbr[462:478] = struct.pack("<B3sB3sII", 0, bytes(3), 0x05, bytes(3), 32768, 16384)
     mbr[510:512] = b"\x55\xaa"
     raw[:512] = mbr
+    for ebr, nxt in ((32768, 8192), (40960, 0)):
+        rec = bytearray(512)
+        rec[446:462] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), 2048, 4096)
+        if nxt:
+            rec[462:478] = struct.pack("<B3sB3sII", 0, bytes(3), 0x05, bytes(3), nxt, 8192)
+        rec[510:512] = b"\x55\xaa"
+        raw[ebr * 512:ebr * 512 + 512] = rec
+    logical = ((5, 34816, 4096), (6, 43008, 4096))
     # GPT in a second disk: partition 2 from LBA 4096 to 12287.
     gpt = bytearray(raw)
     pm = bytearray(512)
@@ -960,19 +973,57 @@ def partitions():
     entry = struct.pack("<16s16sQQQ", uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8477de4").bytes_le,
                         uuid.uuid4().bytes_le, 4096, 12287, 0)
     gpt[1024 + 128:1024 + 128 + len(entry)] = entry
+    every = {"mbr": [(1, 2048, 16384), (3, 24576, 8192), *logical], "gpt": [(2, 4096, 8192)]}
     for name, data, fmt, n, start, count in (
             ("mbr", raw, "vmdk", 1, 2048, 16384), ("mbr", raw, "vmdk", 3, 24576, 8192),
-            ("gpt", gpt, "qcow2", 2, 4096, 8192)):
+            ("mbr", raw, "vmdk", 5, 34816, 4096), ("gpt", gpt, "qcow2", 2, 4096, 8192)):
         with open(path(f"{name}.raw"), "wb") as f:
             f.write(data)
         img = f"part-{name}.{fmt}"
         run("qemu-img", "convert", "-f", "raw", "-O", fmt, path(f"{name}.raw"), path(img))
         md5 = hashlib.md5(data[start * 512:(start + count) * 512]).hexdigest()
         cases.append(f"mappart partition-{name}-{n} {img} {n} {count * 512} {md5}")
+        if n == every[name][0][0]:
+            cases.append(f"parts parts-{name} {img} " + " ".join(
+                f"{k}:{c * 512}:{hashlib.md5(data[s * 512:(s + c) * 512]).hexdigest()}"
+                for k, s, c in every[name]))
     os.unlink(path("mbr.raw"))
     os.unlink(path("gpt.raw"))
-    cases.append("refuse-create partition-missing part-mbr.vmdk --partition=2 "
-                 "MBR.partition.2.is.not.in.use")
+    cases.append("refuse-create partition-missing part-mbr.vmdk --partition=4 "
+                 "MBR.partition.4.is.not.in.use")
+
+
+def mountable():
+    """File systems for vdisk mount: one ext4 on a whole disk (qcow2), and
+    a disk with two ext4 partitions (VMDK), each holding hello.txt."""
+    def fs(label, text):
+        d = path(f"fs-{label}")
+        os.makedirs(d)
+        write_text(f"fs-{label}/hello.txt", text + "\n")
+        run("mkfs.ext4", "-q", "-F", "-L", label, "-d", d, path(f"fs-{label}.raw"), "8M")
+        shutil.rmtree(d)
+        with open(path(f"fs-{label}.raw"), "rb") as f:
+            data = f.read()
+        os.unlink(path(f"fs-{label}.raw"))
+        return data
+
+    whole = fs("whole", "whole disk")
+    with open(path("mnt.raw"), "wb") as f:
+        f.write(whole)
+    run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", path("mnt.raw"),
+        path("mnt-whole.qcow2"))
+    disk = bytearray(20 * MiB)
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), 2048, 16384)
+    mbr[462:478] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), 20480, 16384)
+    mbr[510:512] = b"\x55\xaa"
+    disk[:512] = mbr
+    disk[MiB:9 * MiB] = fs("one", "partition one")
+    disk[10 * MiB:18 * MiB] = fs("two", "partition two")
+    with open(path("mnt.raw"), "wb") as f:
+        f.write(disk)
+    run("qemu-img", "convert", "-f", "raw", "-O", "vmdk", path("mnt.raw"), path("mnt-two.vmdk"))
+    os.unlink(path("mnt.raw"))
 
 
 def corpus():
@@ -1289,6 +1340,7 @@ qcow()
 vhdx_qemu()
 vhdx_generated()
 partitions()
+mountable()
 corpus()
 cache_limit()
 references()

@@ -86,6 +86,51 @@ case_cache()
 	echo "$def" >$param
 }
 
+# case_parts NAME FILE N:BYTES:MD5...: every partition as NAMEpN and no
+# other, over a RAM overlay too (writable there); --no-partitions maps
+# none; a partition is not removed on its own; list shows them.
+case_parts()
+{
+	name=t-$1 file=$IMAGES/$2
+	shift 2
+	first=${name}p${1%%:*}
+	for how in plain overlay; do
+		opt=
+		[ $how = overlay ] && opt="--overlay ram"
+		map_image "$name" "$file" "$opt" || { check_clean "$name"; continue; }
+		nparts=$(ls /dev/mapper | grep -c "^${name}p[0-9]*\$")
+		ktap_result "$([ "$nparts" = $# ]; echo $?)" \
+			"$name ($how): $# partitions mapped ($nparts)"
+		for p in "$@"; do
+			n=${p%%:*} rest=${p#*:}
+			dev=/dev/mapper/${name}p$n
+			ktap_result "$([ -b "$dev" ] && [ "$(blockdev --getsize64 "$dev")" = "${rest%%:*}" ] &&
+				[ "$(md5_dev "$dev")" = "${rest#*:}" ]; echo $?)" \
+				"$name ($how): partition $n is ${rest%%:*} bytes and reads as qemu reads it"
+		done
+		if [ $how = overlay ]; then
+			ktap_result "$([ "$(blockdev --getro "/dev/mapper/$first")" = 0 ]; echo $?)" \
+				"$name: partitions over an overlay are writable"
+			echo hello | dd of="/dev/mapper/$first" bs=512 count=1 conv=sync,notrunc \
+				oflag=direct 2>/dev/null
+			ktap_result "$(dd if="/dev/mapper/$first" bs=512 count=1 iflag=direct 2>/dev/null |
+				head -c 5 | grep -q hello; echo $?)" "$name: a write to a partition reads back"
+		else
+			$VDISK remove "$first" 2>/tmp/err
+			ktap_result "$([ $? -ne 0 ] && grep -q "a partition of $name" /tmp/err; echo $?)" \
+				"$name: a partition is not removed on its own"
+			$VDISK list --json >/tmp/list
+			ktap_result "$(grep -q "\"name\":\"$name\",.*\"partitions\":\[\"$first\"" /tmp/list; echo $?)" \
+				"$name: list shows the disk with its partitions"
+		fi
+		unmap_image "$name"
+	done
+	map_image "$name" "$file" --no-partitions || { check_clean "$name"; return; }
+	ktap_result "$(! ls /dev/mapper | grep -q "^${name}p"; echo $?)" \
+		"$name: --no-partitions maps none"
+	unmap_image "$name"
+}
+
 # fault_dev TABLE: the image's loop device seen through TABLE as "flt".
 fault_dev()
 {
@@ -315,6 +360,77 @@ cli_overlay()
 		"overlay: the image file is unchanged"
 }
 
+# vdisk mount and umount: the one file system, or the partition named; a
+# clear refusal when several could be meant; writable over an overlay;
+# umount leaves nothing behind.
+cli_mount()
+{
+	mkdir -p /tmp/m1
+	out=$($VDISK mount "$IMAGES/mnt-whole.qcow2" /tmp/m1 2>/tmp/err)
+	ktap_result "$([ $? = 0 ] && grep -qx 'whole disk' /tmp/m1/hello.txt; echo $?)" \
+		"mount: the disk's file system, read-only ($out)"
+	[ -s /tmp/err ] && ktap_diag "$(cat /tmp/err)"
+	ktap_result "$(touch /tmp/m1/x 2>/dev/null; [ $? -ne 0 ]; echo $?)" \
+		"mount: the file system cannot be written"
+	$VDISK umount /tmp/m1
+	ktap_result $? "umount"
+	check_clean "mount whole disk"
+
+	$VDISK mount "$IMAGES/mnt-two.vmdk" /tmp/m1 >/dev/null 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && [ "$(wc -l </tmp/err)" = 1 ] &&
+		grep -q 'mnt-two.vmdk: more than one partition holds a file system; name one with --partition N (partitions 1: ext4, 2: ext4)' /tmp/err;
+		echo $?)" "mount: two file systems: refused, naming the partitions"
+	check_clean "mount refused"
+	$VDISK mount "$IMAGES/mnt-two.vmdk" /tmp/m1 --partition 2 >/dev/null 2>/tmp/err
+	ktap_result "$([ $? = 0 ] && grep -qx 'partition two' /tmp/m1/hello.txt; echo $?)" \
+		"mount --partition 2: that file system"
+	$VDISK umount /tmp/m1
+	ktap_result $? "umount of a partition"
+	check_clean "mount partition"
+	$VDISK mount "$IMAGES/mnt-two.vmdk" /tmp/m1 --partition 7 >/dev/null 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -q 'mnt-two.vmdk: has no partition 7' /tmp/err; echo $?)" \
+		"mount --partition 7: refused"
+	check_clean "mount missing partition"
+
+	before=$(md5sum <"$IMAGES/mnt-two.vmdk")
+	$VDISK mount --overlay ram -o noatime "$IMAGES/mnt-two.vmdk" /tmp/m1 --partition=1 >/dev/null
+	echo written >/tmp/m1/new.txt 2>/dev/null
+	ktap_result "$(grep -qx written /tmp/m1/new.txt && grep -q ' /tmp/m1 .*noatime' /proc/mounts; echo $?)" \
+		"mount --overlay ram -o noatime: writable, options passed"
+	$VDISK umount /tmp/m1
+	ktap_result "$([ $? = 0 ] && [ "$(md5sum <"$IMAGES/mnt-two.vmdk")" = "$before" ]; echo $?)" \
+		"umount of an overlay; the image is unchanged"
+	check_clean "mount overlay"
+	$VDISK umount /tmp/m1 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -q 'nothing is mounted there' /tmp/err; echo $?)" \
+		"umount of a folder nothing is mounted on: refused"
+}
+
+# vdisk list: the devices vdisk made (not their layers), with the chain's
+# files, the format, the overlay and its use.
+cli_list()
+{
+	first=$(awk '$1 == "map" { print $3; exit }' "$IMAGES/cases.txt")
+	map_image t-l1 "$IMAGES/$first" "--overlay ram" || return
+	map_image t-l2 "$IMAGES/ch-top.qcow2" || { unmap_image t-l1; return; }
+	$VDISK list --json >/tmp/list
+	st=$?
+	ktap_result $st "list: --json"
+	grep -q '"name":"t-l1",.*"images":\["'"$IMAGES/$first"'"\].*"overlay":true,"overlay_used_bytes":' /tmp/list
+	ktap_result $? "list: the overlaid device, its image and its overlay"
+	grep -q '"name":"t-l2","size_bytes":[0-9]*,"images":\["'"$IMAGES/ch-top.qcow2"'","[^"]*ch-[a-z]*.qcow2".*"format":"qcow2","overlay":false' /tmp/list
+	ktap_result $? "list: the chained device with its parents' files, top first"
+	ktap_result "$(! grep -q '"name":"t-l[12]-' /tmp/list; echo $?)" \
+		"list: layers are not listed as devices"
+	[ $st = 0 ] || ktap_diag "$(cat /tmp/list)"
+	$VDISK list >/tmp/list
+	ktap_result "$(grep -q '^    name: t-l2$' /tmp/list && grep -q '^    format: qcow2$' /tmp/list; echo $?)" \
+		"list: text output"
+	$VDISK remove t-l2 && $VDISK remove t-l1
+	ktap_result $? "list: both removed"
+	check_clean "list"
+}
+
 cli_misc()
 {
 	first=$(awk '$1 == "map" { print $3; exit }' "$IMAGES/cases.txt")
@@ -469,6 +585,7 @@ run_cases()
 			set -- $rest
 			case_map "$name" "$file" "$2" "$3" "" "$1"
 			;;
+		parts) case_parts "$name" "$file" $rest ;;
 		mappart)
 			set -- $rest
 			case_map "$name" "$file" "$2" "$3" "--partition=$1"
@@ -492,7 +609,7 @@ run_cases()
 	done 3<"$IMAGES/cases.txt"
 	set -- $(awk '$1 == "map" { print $3, $5; exit }' "$IMAGES/cases.txt")
 	wanted cli_refs && cli_refs
-	for c in dmsetup blockdev concurrency overlay; do
+	for c in dmsetup blockdev concurrency overlay list mount; do
 		wanted "cli_$c" && "cli_$c" "$1" "$2"
 	done
 	wanted cli_misc && cli_misc
