@@ -985,3 +985,5 @@ module_exit(dm_vdisk_exit);
 
 MODULE_DESCRIPTION(DM_NAME " target for virtual disk images (VMDK, VHDX, QCOW2)");
 MODULE_LICENSE("GPL");
+/* libcrc32c (VHDX checksums) needs a crc32c driver: make modprobe load one. */
+MODULE_SOFTDEP("pre: crc32c");

@@ -14,7 +14,6 @@
 
 #include "disk.h"
 #include "image.h"
-#include "vdisk_crc32c.h"
 #include "vhdx.h"
 
 struct vhdx_priv {
@@ -306,7 +305,7 @@ static int vhdx_repair(struct vd_image *im)
 		slot = i == 1 ? 3 - v->header : v->header;
 		h.sequence_number = cpu_to_le64(v->seq + i);
 		h.checksum = 0;
-		h.checksum = cpu_to_le32(~vdisk_crc32c(~0U, &h, sizeof(h)));
+		h.checksum = cpu_to_le32(~crc32c(~0U, &h, sizeof(h)));
 		if (write_all(fd, &h, sizeof(h), slot == 1 ? VHDX_HEADER1_OFFSET :
 			      VHDX_HEADER2_OFFSET) || fsync(fd))
 			goto fail;

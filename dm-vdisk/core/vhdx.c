@@ -4,7 +4,6 @@
  * checksums, every offset and length against the file and against each
  * other, and every log entry before any of it is replayed.
  */
-#include "vdisk_crc32c.h"
 #include "vhdx.h"
 
 static const u8 vhdx_bat_guid[16] = {	/* 2dc27766-f623-4200-9d64-115e9bfd4a08 */
@@ -57,9 +56,9 @@ static u32 vhdx_crc(const void *buf, size_t len, size_t csum_at)
 	static const u8 zero[4];
 	u32 crc = ~0U;
 
-	crc = vdisk_crc32c(crc, buf, csum_at);
-	crc = vdisk_crc32c(crc, zero, sizeof(zero));
-	crc = vdisk_crc32c(crc, buf + csum_at + 4, len - csum_at - 4);
+	crc = crc32c(crc, buf, csum_at);
+	crc = crc32c(crc, zero, sizeof(zero));
+	crc = crc32c(crc, buf + csum_at + 4, len - csum_at - 4);
 	return ~crc;
 }
 
@@ -505,7 +504,7 @@ vhdx_log_entry(const struct vhdx *v, const u8 *log, u32 pos)
 	/* The checksum is over the entry with its own field zeroed. */
 	crc = ~vhdx_crc(h, VHDX_LOG_SECTOR, offsetof(struct vhdx_log_header, checksum));
 	for (i = 1; i < sectors; i++)
-		crc = vdisk_crc32c(crc, vhdx_log_sector(v, log, pos + (u64)i * VHDX_LOG_SECTOR),
+		crc = crc32c(crc, vhdx_log_sector(v, log, pos + (u64)i * VHDX_LOG_SECTOR),
 				   VHDX_LOG_SECTOR);
 	return ~crc == le32_to_cpu(h->checksum) ? h : NULL;
 }
