@@ -454,9 +454,11 @@ static void vdisk_work(struct work_struct *ws)
 
 			bio_chain(split, bio);
 			bio_list_add_head(&bios, bio);
+			/* As dm core does with its splits: nobody polls this one. */
+			bio_clear_polled(split);
 			r = vdisk_apply(vc, split, &m);
 			if (r == DM_MAPIO_REMAPPED)
-				submit_bio_noacct(split);
+				dm_submit_bio_remap(bio, split);
 			else if (r == DM_MAPIO_KILL)
 				bio_io_error(split);
 			continue;
@@ -681,41 +683,59 @@ static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
 	r = dm_read_arg_group(_args, as, &argc, &ti->error);
 	if (r)
 		return r;
+	if (as->argc > argc) {
+		ti->error = "Unexpected words after the optional arguments";
+		return -EINVAL;
+	}
 
-	while (argc--) {
+	/* Every option takes one value. */
+	while (argc) {
 		opt = dm_shift_arg(as);
-		if (!strcasecmp(opt, "parent") && argc && !vc->parent) {
-			argc--;
+		argc--;
+		if (strcasecmp(opt, "parent") && strcasecmp(opt, "data") &&
+		    strcasecmp(opt, "snapshot")) {
+			ti->error = "Unknown optional argument";
+			return -EINVAL;
+		}
+		if (!argc) {
+			ti->error = "Optional argument without its value";
+			return -EINVAL;
+		}
+		argc--;
+		if (!strcasecmp(opt, "parent")) {
+			if (vc->parent) {
+				ti->error = "Parent given twice";
+				return -EINVAL;
+			}
 			r = dm_get_device(ti, dm_shift_arg(as), FMODE_READ,
 					  &vc->parent);
 			if (r) {
 				ti->error = "Parent device lookup failed";
 				return r;
 			}
-			continue;
-		}
-		if (!strcasecmp(opt, "data") && argc && !vc->data) {
-			argc--;
+		} else if (!strcasecmp(opt, "data")) {
+			if (vc->data) {
+				ti->error = "Data device given twice";
+				return -EINVAL;
+			}
 			r = dm_get_device(ti, dm_shift_arg(as), FMODE_READ,
 					  &vc->data);
 			if (r) {
 				ti->error = "Data device lookup failed";
 				return r;
 			}
-			continue;
-		}
-		if (!strcasecmp(opt, "snapshot") && argc && vc->snapshot < 0) {
-			argc--;
+		} else {
+			if (vc->snapshot >= 0) {
+				ti->error = "Snapshot given twice";
+				return -EINVAL;
+			}
 			if (sscanf(dm_shift_arg(as), "%u%c", &idx, &dummy) != 1 ||
 			    idx > QCOW2_MAX_SNAPSHOTS) {
 				ti->error = "Invalid snapshot index";
 				return -EINVAL;
 			}
 			vc->snapshot = idx;
-			continue;
 		}
-		ti->error = "Unrecognised optional argument";
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -908,23 +928,40 @@ static void vdisk_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" snapshot %d", vc->snapshot);
 		break;
 	case STATUSTYPE_IMA:
+		/* Like dm-linear's: the devices it reads, by name. */
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",format=%s,parent=%c;", vc->fmt->name,
-		       vc->parent ? 'y' : 'n');
+		DMEMIT(",device_name=%s,format=%s", vc->dev->name, vc->fmt->name);
+		if (vc->parent)
+			DMEMIT(",parent_name=%s", vc->parent->name);
+		if (vc->data)
+			DMEMIT(",data_name=%s", vc->data->name);
+		if (vc->snapshot >= 0)
+			DMEMIT(",snapshot=%d", vc->snapshot);
+		DMEMIT(";");
 		break;
 	}
 }
 
 /*
- * Ioctls on the mapped disk must not reach the image device: its sectors
- * are not the disk's.  Returning 1 restricts passthrough to CAP_SYS_RAWIO.
+ * Suspended (no bio in flight, none mapped until resume): forget every
+ * table block and decoded entry, so that after a resume the image is read
+ * again, as it may have changed.  dm-verity and dm-ebs do the same.
  */
-static int vdisk_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
+static void vdisk_postsuspend(struct dm_target *ti)
 {
 	struct vdisk_c *vc = ti->private;
+	struct vdisk_inflater *z;
+	unsigned int i;
 
-	*bdev = vc->dev->bdev;
-	return 1;
+	flush_workqueue(vc->wq);
+	dm_bufio_client_reset(vc->bufio);
+	vc->ring_head = 0;
+	vc->ring_used = 0;
+	if (vc->slots)
+		memset(vc->slots, 0, (vc->slot_mask + 1) * sizeof(*vc->slots));
+	for (z = vc->inflaters; z && z < vc->inflaters + vc->n_inflaters; z++)
+		for (i = 0; i < z->n_units; i++)
+			z->units[i].key = U64_MAX;
 }
 
 static int vdisk_iterate_devices(struct dm_target *ti,
@@ -955,13 +992,13 @@ static void vdisk_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type vdisk_target = {
 	.name		 = "vdisk",
-	.version	 = {1, 0, 0},
+	.version	 = {1, 1, 0},
 	.module		 = THIS_MODULE,
 	.ctr		 = vdisk_ctr,
 	.dtr		 = vdisk_dtr,
 	.map		 = vdisk_map,
 	.status		 = vdisk_status,
-	.prepare_ioctl	 = vdisk_prepare_ioctl,
+	.postsuspend	 = vdisk_postsuspend,
 	.iterate_devices = vdisk_iterate_devices,
 	.io_hints	 = vdisk_io_hints,
 };
