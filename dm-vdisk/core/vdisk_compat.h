@@ -150,6 +150,12 @@ static inline u64 div_u64(u64 dividend, u32 divisor)
 	return dividend / divisor;
 }
 
+static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
+{
+	*remainder = dividend % divisor;
+	return dividend / divisor;
+}
+
 /*
  * The kernel's crc32c() (libcrc32c): update @crc with @length bytes, no
  * inversion before or after.  Byte at a time with a table made on first

@@ -75,8 +75,8 @@ static bool vhdx_header_ok(const struct vhdx_header *h, u64 dev_bytes)
 	/* An empty log may sit anywhere; one to replay must be in the file. */
 	if (vhdx_guid_is_zero(h->log_guid))
 		return true;
-	return log_offset >= VHDX_MiB && !(log_offset % VHDX_MiB) &&
-	       log_length && !(log_length % VHDX_MiB) &&
+	return log_offset >= VHDX_MiB && !(log_offset & (VHDX_MiB - 1)) &&
+	       log_length && !(log_length & (VHDX_MiB - 1)) &&
 	       vdisk_range_ok(log_offset, log_length, dev_bytes);
 }
 
@@ -186,7 +186,7 @@ static int vhdx_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 				return r;
 			continue;
 		}
-		if (off < VHDX_MiB || off % VHDX_MiB || !len || len % VHDX_MiB)
+		if (off < VHDX_MiB || (off & (VHDX_MiB - 1)) || !len || len & (VHDX_MiB - 1))
 			return vdisk_bad(why, "VHDX region is not aligned to 1 MiB", -EINVAL);
 		if (!vdisk_range_ok(off, len, v->dev_bytes))
 			return vdisk_bad(why, "VHDX region lies outside the file", -EINVAL);
@@ -310,7 +310,7 @@ int vhdx_parse_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 	if (v->physical_sector != 512 && v->physical_sector != 4096)
 		return vdisk_bad(why, "VHDX physical sector size is not 512 or 4096", -EINVAL);
 	if (!v->disk_size || v->disk_size > VHDX_MAX_SIZE ||
-	    v->disk_size % v->logical_sector)
+	    (v->disk_size & (v->logical_sector - 1)))
 		return vdisk_bad(why, "VHDX virtual disk size is out of range", -EINVAL);
 	v->has_parent = v->param_flags & VHDX_PARAM_HAS_PARENT;
 	if (v->has_parent && !v->locator_offset)
@@ -320,12 +320,12 @@ int vhdx_parse_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 	v->block_shift = ilog2(sectors_per_block);
 	v->chunk_ratio = (u32)(((u64)VHDX_CHUNK_SECTORS * v->logical_sector) /
 			       v->block_size);
-	v->data_blocks = DIV_ROUND_UP(v->disk_size, v->block_size);
+	v->data_blocks = vdisk_div_round_up_shift(v->disk_size, ilog2(v->block_size));
 	if (v->has_parent)
-		v->bat_entries = DIV_ROUND_UP(v->data_blocks, v->chunk_ratio) *
-				 (v->chunk_ratio + 1);
+		v->bat_entries = div_u64(v->data_blocks + v->chunk_ratio - 1,
+					 v->chunk_ratio) * (v->chunk_ratio + 1);
 	else
-		v->bat_entries = v->data_blocks + (v->data_blocks - 1) / v->chunk_ratio;
+		v->bat_entries = v->data_blocks + div_u64(v->data_blocks - 1, v->chunk_ratio);
 	if (v->bat_entries * 8 > v->bat_length)
 		return vdisk_bad(why, "VHDX BAT region is too small for the disk", -EINVAL);
 	return 0;
@@ -423,9 +423,17 @@ void vhdx_bitmap_run(const struct vhdx *v, u64 word, unsigned int bit,
 }
 
 /* The log is a ring of 4 KiB sectors; entries may wrap around its end. */
+static u32 vhdx_log_wrap(const struct vhdx *v, u64 off)
+{
+	u32 rem;
+
+	div_u64_rem(off, v->log_length, &rem);
+	return rem;
+}
+
 static const u8 *vhdx_log_sector(const struct vhdx *v, const u8 *log, u64 off)
 {
-	return log + off % v->log_length;
+	return log + vhdx_log_wrap(v, off);
 }
 
 static const struct vhdx_log_desc *
@@ -433,8 +441,8 @@ vhdx_log_desc(const struct vhdx *v, const u8 *log, u32 pos, u32 i)
 {
 	u64 at = 64 + (u64)i * 32;
 
-	return (const void *)(vhdx_log_sector(v, log, pos + at / VHDX_LOG_SECTOR *
-					      VHDX_LOG_SECTOR) + at % VHDX_LOG_SECTOR);
+	return (const void *)(vhdx_log_sector(v, log, pos + (at & ~(u64)(VHDX_LOG_SECTOR - 1))) +
+			      (at & (VHDX_LOG_SECTOR - 1)));
 }
 
 /* The sectors holding an entry's header and descriptors. */
@@ -527,7 +535,7 @@ static void vhdx_log_candidate(const struct vhdx *v, const u8 *log, u64 pos,
 	for (i = 0; i < n; i++) {
 		const struct vhdx_log_header *h = (const void *)vhdx_log_sector(v, log, pos);
 
-		if (start == n && pos % v->log_length == tail) {
+		if (start == n && vhdx_log_wrap(v, pos) == tail) {
 			start = i;
 			seq->first_seq = le64_to_cpu(h->sequence_number);
 		}
@@ -567,7 +575,7 @@ int vhdx_log_find(const struct vhdx *v, const u8 *log,
 		u32 n = 0;
 
 		while (n < max_entries && walked < v->log_length) {
-			h = vhdx_log_entry(v, log, (pos + walked) % v->log_length);
+			h = vhdx_log_entry(v, log, vhdx_log_wrap(v, pos + walked));
 			if (!h || (n && le64_to_cpu(h->sequence_number) != prev + 1))
 				break;
 			prev = le64_to_cpu(h->sequence_number);
@@ -621,8 +629,8 @@ int vhdx_log_replay(struct vhdx *v, const u8 *log,
 				ov[n].data = pg;
 				page++;
 			}
-			if (ov[n].offset % VHDX_LOG_SECTOR || !ov[n].len ||
-			    ov[n].len % VHDX_LOG_SECTOR)
+			if ((ov[n].offset & (VHDX_LOG_SECTOR - 1)) || !ov[n].len ||
+			    (ov[n].len & (VHDX_LOG_SECTOR - 1)))
 				return vdisk_bad(why, "VHDX log entry is not 4 KiB aligned",
 						 -EINVAL);
 			if (!vdisk_range_ok(ov[n].offset, ov[n].len, v->dev_bytes))
@@ -634,7 +642,7 @@ int vhdx_log_replay(struct vhdx *v, const u8 *log,
 			if (ov[n].offset < VHDX_MiB)
 				return vdisk_bad(why, "VHDX log writes into the headers", -EINVAL);
 		}
-		pos = (pos + le32_to_cpu(h->entry_length)) % v->log_length;
+		pos = vhdx_log_wrap(v, pos + le32_to_cpu(h->entry_length));
 	}
 	v->ov = ov;
 	v->ov_n = n;

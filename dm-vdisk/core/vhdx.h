@@ -254,12 +254,12 @@ int vhdx_locator_check(const u8 *loc, u32 len, const char **why);
 
 static inline u64 vhdx_bat_index(const struct vhdx *v, u64 block)
 {
-	return block + block / v->chunk_ratio;
+	return block + div_u64(block, v->chunk_ratio);
 }
 
 static inline u64 vhdx_bitmap_index(const struct vhdx *v, u64 block)
 {
-	return (block / v->chunk_ratio) * (v->chunk_ratio + 1) + v->chunk_ratio;
+	return div_u64(block, v->chunk_ratio) * (v->chunk_ratio + 1) + v->chunk_ratio;
 }
 
 /* Read table bytes: the device as the replayed log leaves it. */
@@ -321,10 +321,10 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 		return 0;
 	/* A bit per logical sector of the chunk, read a 64-bit word at a time. */
 	bit = (vsec >> lss) & (VHDX_CHUNK_SECTORS - 1);
-	r = vhdx_read(v, read, ctx, pos + bit / 64 * 8, &e, sizeof(e));
+	r = vhdx_read(v, read, ctx, pos + (bit >> 6) * 8, &e, sizeof(e));
 	if (r)
 		return r;
-	vhdx_bitmap_run(v, le64_to_cpu(e), bit % 64, m);
+	vhdx_bitmap_run(v, le64_to_cpu(e), bit & 63, m);
 overlay:
 	if (unlikely(v->ov_n) && m->state == VDISK_DATA)
 		vhdx_overlay_map(v, m, m->run ?: (1ULL << v->block_shift) - off);
