@@ -318,8 +318,8 @@ int vhdx_parse_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 
 	sectors_per_block = v->block_size >> VDISK_SECTOR_SHIFT;
 	v->block_shift = ilog2(sectors_per_block);
-	v->chunk_ratio = (u32)(((u64)VHDX_CHUNK_SECTORS * v->logical_sector) /
-			       v->block_size);
+	v->chunk_ratio = (u32)(((u64)VHDX_CHUNK_SECTORS * v->logical_sector) >>
+			       ilog2(v->block_size));
 	v->data_blocks = vdisk_div_round_up_shift(v->disk_size, ilog2(v->block_size));
 	if (v->has_parent)
 		v->bat_entries = div_u64(v->data_blocks + v->chunk_ratio - 1,
