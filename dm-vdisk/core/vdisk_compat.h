@@ -20,6 +20,7 @@
 #include <linux/build_bug.h>
 #include <linux/bits.h>
 #include <linux/bitops.h>
+#include <linux/sort.h>
 #ifdef VDISK_LINUX_CRC32C_H
 #include <linux/crc32c.h>	/* libcrc32c */
 #else
@@ -31,9 +32,12 @@
 #include <asm/unaligned.h>
 #endif
 
+#define vdisk_sort(base, num, size, cmp)	sort(base, num, size, cmp, NULL)
+
 #else /* !__KERNEL__ */
 
 #include <assert.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -149,6 +153,8 @@ static inline u64 div_u64(u64 dividend, u32 divisor)
 {
 	return dividend / divisor;
 }
+
+#define vdisk_sort(base, num, size, cmp)	qsort(base, num, size, cmp)
 
 static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
 {

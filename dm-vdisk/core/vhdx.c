@@ -377,29 +377,40 @@ enum vdisk_state vhdx_decode_bitmap(const struct vhdx *v, u64 entry, u64 *pos)
 	return VDISK_DATA;
 }
 
+/* The first of the @n sorted, apart ranges @ov that ends after @pos. */
+static u32 vhdx_overlay_find(const struct vhdx_overlay *ov, u32 n, u64 pos)
+{
+	u32 lo = 0, hi = n;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (ov[mid].offset + ov[mid].len <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Data the replayed log rewrote is read from the log's pages: cut @m, data
- * for @run sectors, to a run that is all one overlay range or none.  Older
- * ranges are overridden by the newest one holding the first byte.
+ * for @run sectors, to a run that is all one overlay range or none.
  */
 void vhdx_overlay_map(const struct vhdx *v, struct vdisk_mapping *m, u64 run)
 {
 	u64 pos = m->sector << VDISK_SECTOR_SHIFT;
 	u64 lim = pos + (run << VDISK_SECTOR_SHIFT);
-	const struct vhdx_overlay *o;
-	u32 i = v->ov_n;
+	u32 i = vhdx_overlay_find(v->ov, v->ov_n, pos);
+	const struct vhdx_overlay *o = &v->ov[i];
 
-	while (i--) {
-		o = &v->ov[i];
-		if (o->offset <= pos && pos - o->offset < o->len) {
-			if (o->offset + o->len < lim)
-				lim = o->offset + o->len;
-			m->state = VDISK_MEMORY;
-			m->mem = o->data ? o->data + (pos - o->offset) : NULL;
-			break;
-		}
-		if (o->offset > pos && o->offset < lim)
-			lim = o->offset;
+	if (i < v->ov_n && o->offset <= pos) {
+		if (o->offset + o->len < lim)
+			lim = o->offset + o->len;
+		m->state = VDISK_MEMORY;
+		m->mem = o->data ? o->data + (pos - o->offset) : NULL;
+	} else if (i < v->ov_n && o->offset < lim) {
+		lim = o->offset;
 	}
 	m->run = (lim - pos) >> VDISK_SECTOR_SHIFT;
 }
@@ -513,7 +524,7 @@ vhdx_log_entry(const struct vhdx *v, const u8 *log, u32 pos)
 	crc = ~vhdx_crc(h, VHDX_LOG_SECTOR, offsetof(struct vhdx_log_header, checksum));
 	for (i = 1; i < sectors; i++)
 		crc = crc32c(crc, vhdx_log_sector(v, log, pos + (u64)i * VHDX_LOG_SECTOR),
-				   VHDX_LOG_SECTOR);
+			     VHDX_LOG_SECTOR);
 	return ~crc == le32_to_cpu(h->checksum) ? h : NULL;
 }
 
@@ -593,13 +604,118 @@ int vhdx_log_find(const struct vhdx *v, const u8 *log,
 	if (seq->entries && seq->flushed_file_offset > v->dev_bytes)
 		return vdisk_bad(why, "file is shorter than its log says (truncated?)",
 				 -EINVAL);
+	if (seq->descriptors > VHDX_MAX_LOG_DESCRIPTORS)
+		return vdisk_bad(why, "VHDX log has more than 65536 descriptors to replay",
+				 -EFBIG);
 	return 0;
 }
 
-int vhdx_log_replay(struct vhdx *v, const u8 *log,
-		    const struct vhdx_log_seq *seq, struct vhdx_overlay *ov,
-		    u8 *pages, const char **why)
+/* Where a range starts, for sorting. */
+struct vhdx_ov_start {
+	u64 offset;
+	u32 idx;
+	u32 pad;
+};
+
+static int vhdx_cmp_start(const void *a, const void *b)
 {
+	const struct vhdx_ov_start *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int vhdx_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A max-heap of range numbers: the newest range at the top. */
+static void vhdx_heap_push(u32 *heap, u32 *n, u32 idx)
+{
+	u32 i = (*n)++;
+
+	while (i && heap[(i - 1) / 2] < idx) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = idx;
+}
+
+static void vhdx_heap_pop(u32 *heap, u32 *n)
+{
+	u32 last = heap[--(*n)], i = 0, c;
+
+	while ((c = 2 * i + 1) < *n) {
+		if (c + 1 < *n && heap[c + 1] > heap[c])
+			c++;
+		if (heap[c] <= last)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = last;
+}
+
+/*
+ * Sweep the ranges' ends in order, keeping the ranges that hold the
+ * current point in a heap by age: between two ends the newest of them is
+ * what the file reads.  O(n log n) once, so a lookup is a binary search.
+ */
+u32 vhdx_overlay_index(const struct vhdx_overlay *raw, u32 n,
+		       struct vhdx_overlay *out, void *scratch)
+{
+	struct vhdx_ov_start *starts = scratch;
+	u64 *ends = (u64 *)(starts + n), cur, next;
+	u32 *heap = (u32 *)(ends + n), i, si = 0, ei = 0, hn = 0, k = 0;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		starts[i] = (struct vhdx_ov_start){ .offset = raw[i].offset, .idx = i };
+		ends[i] = raw[i].offset + raw[i].len;
+	}
+	vdisk_sort(starts, n, sizeof(*starts), vhdx_cmp_start);
+	vdisk_sort(ends, n, sizeof(*ends), vhdx_cmp_u64);
+
+	for (cur = starts[0].offset;; cur = next) {
+		const struct vhdx_overlay *o;
+		struct vhdx_overlay *prev = k ? &out[k - 1] : NULL;
+		const u8 *data;
+
+		while (si < n && starts[si].offset == cur)
+			vhdx_heap_push(heap, &hn, starts[si++].idx);
+		while (ei < n && ends[ei] <= cur)
+			ei++;
+		while (hn && raw[heap[0]].offset + raw[heap[0]].len <= cur)
+			vhdx_heap_pop(heap, &hn);
+		next = si < n ? starts[si].offset : U64_MAX;
+		if (ei < n && ends[ei] < next)
+			next = ends[ei];
+		if (next == U64_MAX)
+			break;
+		if (!hn)
+			continue;
+		o = &raw[heap[0]];
+		data = o->data ? o->data + (cur - o->offset) : NULL;
+		/* One range from the same pages, or from zeros, continued. */
+		if (prev && prev->offset + prev->len == cur &&
+		    (prev->data ? prev->data + prev->len == data : !data)) {
+			prev->len += next - cur;
+			continue;
+		}
+		out[k++] = (struct vhdx_overlay){ cur, next - cur, data };
+	}
+	return k;
+}
+
+int vhdx_log_replay(struct vhdx *v, const u8 *log,
+		    const struct vhdx_log_seq *seq, struct vhdx_overlay *out,
+		    u8 *pages, void *scratch, const char **why)
+{
+	/* The descriptors' ranges in order first, then the index's scratch. */
+	struct vhdx_overlay *ov = scratch;
 	u32 e, i, n = 0, page = 0;
 	u64 pos = seq->tail;
 
@@ -644,8 +760,8 @@ int vhdx_log_replay(struct vhdx *v, const u8 *log,
 		}
 		pos = vhdx_log_wrap(v, pos + le32_to_cpu(h->entry_length));
 	}
-	v->ov = ov;
-	v->ov_n = n;
+	v->ov = out;
+	v->ov_n = vhdx_overlay_index(ov, n, out, ov + n);
 	return 0;
 }
 
@@ -654,12 +770,12 @@ void vhdx_overlay_apply(const struct vhdx_overlay *ov, u32 n, u64 pos,
 {
 	u32 i;
 
-	for (i = 0; i < n; i++, ov++) {
+	for (i = vhdx_overlay_find(ov, n, pos), ov += i; i < n; i++, ov++) {
 		u64 start = ov->offset > pos ? ov->offset : pos;
 		u64 end = ov->offset + ov->len < pos + len ? ov->offset + ov->len : pos + len;
 
 		if (start >= end)
-			continue;
+			break;
 		if (ov->data)
 			memcpy(buf + (start - pos), ov->data + (start - ov->offset),
 			       end - start);

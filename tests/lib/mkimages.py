@@ -844,6 +844,14 @@ def vhdx_generated():
     fill(d, 20, 100000)
     d.save(path("g-dirty-child.avhdx"), log=True)
     expect("vhdx-gen-dirty-child", d, "g-dirty-child.avhdx")
+    # A log entry of 20000 descriptors, overlapping, later ones winning (an
+    # index, not a scan per read); one over the cap of 65536 is refused.
+    d = vhdxgen.Vhdx(20 * MiB, block_size=MiB, seed=seed + 14)
+    fill(d, 15, MiB)
+    d.save(path("g-dirty-many.vhdx"), log=True, many=20000)
+    expect("vhdx-gen-dirty-many-descriptors", d, "g-dirty-many.vhdx")
+    d.save(path("g-dirty-cap.vhdx"), log=True, many=65537)
+    cases.append("refuse vhdx-log-over-cap g-dirty-cap.vhdx more.than.65536.descriptors")
     # The dirty image cut short of the log's flushed size.
     shutil.copy(path("g-dirty.vhdx"), path("g-dirty-cut.vhdx"))
     os.truncate(path("g-dirty-cut.vhdx"), os.path.getsize(path("g-dirty.vhdx")) - MiB)
