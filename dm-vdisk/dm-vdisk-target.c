@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/percpu.h>
 #include <linux/vmalloc.h>
+#include <linux/sched/mm.h>
 
 #include "core/vdisk_inflate.h"
 #include "dm-vdisk-compat.h"
@@ -268,6 +269,47 @@ static void vdisk_take(spinlock_t *lock, struct bio_list *list,
 	spin_unlock_irq(lock);
 }
 
+/*
+ * An inflater's buffers, allocated at its first compressed unit: images
+ * without any (most QCOW2 ones) never pay for them.  In the I/O path, so
+ * no allocation may wait for I/O (to this device, perhaps).  What fails is
+ * tried again at the next unit.
+ */
+static int vdisk_inflater_alloc(struct vdisk_c *vc, struct vdisk_inflater *z)
+{
+	unsigned int noio = memalloc_noio_save(), i;
+	int r = -ENOMEM;
+
+	if (!z->zws)
+		z->zws = vdisk_held(vc, kvmalloc(vdisk_inflate_workspace_size(),
+						 GFP_KERNEL),
+				    vdisk_inflate_workspace_size());
+	/* vmalloc memory: dm-io reads into it as DM_IO_VMA. */
+	if (!z->cbuf)
+		z->cbuf = vdisk_held(vc, vmalloc(vc->cbuf_bytes), vc->cbuf_bytes);
+	if (!z->zws || !z->cbuf)
+		goto out;
+	if (vc->zstd_ws_size && !z->zstd_ws) {
+		z->zstd_ws = vdisk_held(vc, kvmalloc(vc->zstd_ws_size, GFP_KERNEL),
+					vc->zstd_ws_size);
+		if (!z->zstd_ws)
+			goto out;
+	}
+	for (i = 0; i < z->n_units; i++) {
+		if (z->units[i].data)
+			continue;
+		z->units[i].data = vdisk_held(vc, kvmalloc(vc->unit_bytes, GFP_KERNEL),
+					      vc->unit_bytes);
+		if (!z->units[i].data)
+			goto out;
+	}
+	z->ready = true;
+	r = 0;
+out:
+	memalloc_noio_restore(noio);
+	return r;
+}
+
 static void vdisk_inflate_work(struct work_struct *ws)
 {
 	struct vdisk_inflater *z = container_of(ws, struct vdisk_inflater, work);
@@ -279,6 +321,11 @@ static void vdisk_inflate_work(struct work_struct *ws)
 	vdisk_take(&z->lock, &z->bios, &bios);
 
 	while ((bio = bio_list_pop(&bios))) {
+		r = z->ready ? 0 : vdisk_inflater_alloc(vc, z);
+		if (r) {
+			vdisk_fail(vc, bio, "allocate decompression buffers", r);
+			continue;
+		}
 		r = vdisk_read_compressed(vc, z, bio,
 					  dm_per_bio_data(bio, sizeof(struct vdisk_mapping)));
 		if (r)
@@ -557,14 +604,25 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 }
 
 /*
- * Everything the inflaters need, allocated up front: one per CPU up to
- * VDISK_MAX_INFLATERS, sharing VDISK_UNIT_CACHE_BYTES of decompressed units.
+ * The inflaters: one per CPU up to VDISK_MAX_INFLATERS, fewer when their
+ * buffers would not fit VDISK_INFLATE_MAX_BYTES, sharing up to
+ * VDISK_UNIT_CACHE_BYTES of decompressed units within that cap.  Their
+ * buffers are allocated at their first unit (vdisk_inflater_alloc()).
  */
 static int vdisk_alloc_compression(struct vdisk_c *vc)
 {
+	size_t fixed = vdisk_inflate_workspace_size() + vc->zstd_ws_size + vc->cbuf_bytes;
 	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1,
 				    VDISK_MAX_INFLATERS);
 	struct vdisk_inflater *z;
+	size_t room;
+
+	if (fixed + vc->unit_bytes > VDISK_INFLATE_MAX_BYTES)
+		return -EFBIG;
+	while (n > 1 && n * (fixed + vc->unit_bytes) > VDISK_INFLATE_MAX_BYTES)
+		n--;
+	room = min_t(size_t, VDISK_INFLATE_MAX_BYTES / n - fixed,
+		     VDISK_UNIT_CACHE_BYTES / n);
 
 	vc->io_client = vdisk_counted(dm_io_client_create());
 	if (IS_ERR(vc->io_client)) {
@@ -581,30 +639,9 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 		INIT_WORK(&z->work, vdisk_inflate_work);
 		spin_lock_init(&z->lock);
 		bio_list_init(&z->bios);
-		z->zws = vdisk_held(vc, kvmalloc(vdisk_inflate_workspace_size(),
-						 GFP_KERNEL),
-				    vdisk_inflate_workspace_size());
-		z->cbuf = vdisk_held(vc, vmalloc(vc->cbuf_bytes), vc->cbuf_bytes);
-		if (!z->zws || !z->cbuf)
-			return -ENOMEM;
-		if (vc->zstd_ws_size) {
-			z->zstd_ws = vdisk_held(vc, kvmalloc(vc->zstd_ws_size,
-							     GFP_KERNEL),
-						vc->zstd_ws_size);
-			if (!z->zstd_ws)
-				return -ENOMEM;
-		}
-		z->n_units = clamp_t(unsigned int,
-				     VDISK_UNIT_CACHE_BYTES / n / vc->unit_bytes,
-				     2, VDISK_UNIT_CACHE_MAX);
-		for (i = 0; i < z->n_units; i++) {
+		z->n_units = clamp_t(size_t, room / vc->unit_bytes, 1, VDISK_UNIT_CACHE_MAX);
+		for (i = 0; i < z->n_units; i++)
 			z->units[i].key = U64_MAX;
-			z->units[i].data = vdisk_held(vc, kvmalloc(vc->unit_bytes,
-								   GFP_KERNEL),
-						      vc->unit_bytes);
-			if (!z->units[i].data)
-				return -ENOMEM;
-		}
 	}
 	return 0;
 }
@@ -788,7 +825,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	atomic_long_inc(&vdisk_allocs);	/* a __percpu pointer: not vdisk_counted() */
-	vc->mem_bytes = sizeof(*vc) + nr_cpu_ids * sizeof(struct vdisk_stats);
+	atomic_long_set(&vc->mem_bytes, sizeof(*vc) + nr_cpu_ids * sizeof(struct vdisk_stats));
 
 	r = dm_get_device(ti, dm_shift_arg(&as), FMODE_READ, &vc->dev);
 	if (r) {
@@ -842,7 +879,9 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (vc->unit_bytes) {
 		r = vdisk_alloc_compression(vc);
 		if (r) {
-			ti->error = "Cannot allocate decompression buffers";
+			ti->error = r == -EFBIG ?
+				"Decompression buffers would exceed their cap" :
+				"Cannot allocate decompression buffers";
 			goto bad;
 		}
 		ti->per_io_data_size = sizeof(struct vdisk_mapping);
@@ -914,7 +953,7 @@ static void vdisk_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%s", vc->fmt->name);
 		for (i = 0; i < VDISK_NR_STATS; i++)
 			DMEMIT(" %llu", sum[i]);
-		DMEMIT(" %zu", vc->mem_bytes);
+		DMEMIT(" %ld", atomic_long_read(&vc->mem_bytes));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", vc->dev->name, vc->fmt->name);
