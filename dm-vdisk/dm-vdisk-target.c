@@ -23,6 +23,9 @@
 #include "dm-vdisk.h"
 
 #define VDISK_META_MAX_SHIFT	12	/* 4 KiB table blocks */
+/* Constructor reads from this size on go through dm-io, this much at once. */
+#define VDISK_BIG_READ		(64U << 10)
+#define VDISK_BIG_READ_CHUNK	SZ_1M
 
 atomic_long_t vdisk_allocs = ATOMIC_LONG_INIT(0);
 
@@ -56,8 +59,39 @@ static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)
 }
 
 /*
- * Read @len bytes at byte @pos of the image device through the bufio cache.
- * Only for the constructor: it may block.
+ * Read a large range (a top-level table, a VHDX log: up to 32 MiB) in
+ * reads of up to 1 MiB rather than a table block at a time, through a
+ * bounce buffer since neither end need be sector aligned.
+ */
+static int vdisk_read_big(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
+{
+	u64 mask = bdev_logical_block_size(vc->dev->bdev) - 1;
+	void *bounce = vdisk_counted(vmalloc(VDISK_BIG_READ_CHUNK));
+	int r = 0;
+
+	if (!bounce)
+		return -ENOMEM;
+	while (len && !r) {
+		u64 start = pos & ~mask;
+		u64 end = min_t(u64, (pos + len + mask) & ~mask, start + VDISK_BIG_READ_CHUNK);
+		size_t n = min_t(u64, len, end - pos);
+
+		r = vdisk_read_data(vc, start >> SECTOR_SHIFT, bounce,
+				    (end - start) >> SECTOR_SHIFT);
+		memcpy(buf, bounce + (pos - start), n);
+		buf += n;
+		pos += n;
+		len -= n;
+	}
+	vdisk_uncount(bounce);
+	vfree(bounce);
+	return r;
+}
+
+/*
+ * Read @len bytes at byte @pos of the image device: small reads through
+ * the bufio cache, large ones with dm-io.  Only for the constructor: it
+ * may block.
  */
 int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
 {
@@ -65,6 +99,8 @@ int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
 
 	if (!vdisk_range_ok(pos, len, (u64)vc->dev_sectors << SECTOR_SHIFT))
 		return -EINVAL;
+	if (len >= VDISK_BIG_READ)
+		return vdisk_read_big(vc, pos, buf, len);
 
 	while (len) {
 		unsigned int off = pos & (bsize - 1);
@@ -624,11 +660,6 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 	room = min_t(size_t, VDISK_INFLATE_MAX_BYTES / n - fixed,
 		     VDISK_UNIT_CACHE_BYTES / n);
 
-	vc->io_client = vdisk_counted(dm_io_client_create());
-	if (IS_ERR(vc->io_client)) {
-		vc->io_client = NULL;
-		return -ENOMEM;
-	}
 	vc->inflaters = vdisk_held(vc, kvcalloc(n, sizeof(*z), GFP_KERNEL),
 				   n * sizeof(*z));
 	if (!vc->inflaters)
@@ -852,6 +883,15 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = vdisk_parse_opts(vc, &as);
 	if (r)
 		goto bad;
+
+	/* Large reads at load time, compressed units later. */
+	vc->io_client = vdisk_counted(dm_io_client_create());
+	if (IS_ERR(vc->io_client)) {
+		ti->error = "Cannot create dm-io client";
+		r = PTR_ERR(vc->io_client);
+		vc->io_client = NULL;
+		goto bad;
+	}
 
 	vc->data_bdev = vc->data ? vc->data->bdev : vc->dev->bdev;
 	vc->data_sectors = bdev_nr_sectors(vc->data_bdev);
