@@ -64,7 +64,7 @@ struct vdisk_unit {
 /*
  * What a device's inflaters may hold together: buffers, workspaces and
  * decompressed units, whatever the unit size and CPU count.  One inflater
- * with one unit always fits (a 2 MiB unit needs about 6.5 MiB).
+ * with one unit always fits (a 2 MiB unit needs about 6.3 MiB).
  */
 #define VDISK_INFLATE_MAX_BYTES	(16U << 20)
 
