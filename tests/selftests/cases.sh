@@ -247,6 +247,19 @@ cli_dmsetup()
 	else
 		ktap_ok "dmsetup: writable table refused"
 	fi
+	# Options the target does not know, or gives no value or twice, and
+	# words after them are refused, saying which.
+	for bad in "0 extra:Unexpected words" "2 bogus 1:Unknown optional" \
+		   "1 parent:without its value" \
+		   "4 snapshot 0 snapshot 0:Snapshot given twice"; do
+		if dmsetup create --readonly t-bad --table "$table ${bad%%:*}" 2>/dev/null; then
+			ktap_fail "dmsetup: table ending '${bad%%:*}' refused"
+			dmsetup remove t-bad
+		else
+			ktap_result "$(dmesg | tail -n 5 | grep -q "vdisk: ${bad#*:}"; echo $?)" \
+				"dmsetup: table ending '${bad%%:*}' refused: ${bad#*:}"
+		fi
+	done
 	dmsetup create --readonly t-tbl --table "$table"
 	ktap_result $? "dmsetup: create --readonly"
 	[ -b /dev/mapper/t-tbl ] || dmsetup mknodes t-tbl
