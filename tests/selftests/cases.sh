@@ -256,7 +256,7 @@ cli_dmsetup()
 			ktap_fail "dmsetup: table ending '${bad%%:*}' refused"
 			dmsetup remove t-bad
 		else
-			ktap_result "$(dmesg | tail -n 5 | grep -q "vdisk: ${bad#*:}"; echo $?)" \
+			ktap_result "$(dmesg | tail -n 5 | grep -q "vdisk: .*${bad#*:}"; echo $?)" \
 				"dmsetup: table ending '${bad%%:*}' refused: ${bad#*:}"
 		fi
 	done
