@@ -91,7 +91,7 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 	}
 	vc->capacity = q->capacity;
 	vc->io_sectors = qcow2_io_sectors(q);
-	/* Any cluster may be compressed: be ready for them. */
+	/* Any cluster may be compressed: the inflaters get their buffers at the first. */
 	vc->unit_bytes = qcow2_cluster_bytes(q);
 	vc->cbuf_bytes = 2 * qcow2_cluster_bytes(q) + 2 * SECTOR_SIZE;
 	if (q->compression == QCOW2_COMPRESS_ZSTD)

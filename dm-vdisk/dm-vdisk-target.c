@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/percpu.h>
 #include <linux/vmalloc.h>
+#include <linux/sched/mm.h>
 
 #include "core/vdisk_inflate.h"
 #include "dm-vdisk-compat.h"
@@ -22,6 +23,9 @@
 #include "dm-vdisk.h"
 
 #define VDISK_META_MAX_SHIFT	12	/* 4 KiB table blocks */
+/* Constructor reads from this size on go through dm-io, this much at once. */
+#define VDISK_BIG_READ		(64U << 10)
+#define VDISK_BIG_READ_CHUNK	SZ_1M
 
 atomic_long_t vdisk_allocs = ATOMIC_LONG_INIT(0);
 
@@ -55,8 +59,39 @@ static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)
 }
 
 /*
- * Read @len bytes at byte @pos of the image device through the bufio cache.
- * Only for the constructor: it may block.
+ * Read a large range (a top-level table, a VHDX log: up to 32 MiB) in
+ * reads of up to 1 MiB rather than a table block at a time, through a
+ * bounce buffer since neither end need be sector aligned.
+ */
+static int vdisk_read_big(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
+{
+	u64 mask = bdev_logical_block_size(vc->dev->bdev) - 1;
+	void *bounce = vdisk_counted(vmalloc(VDISK_BIG_READ_CHUNK));
+	int r = 0;
+
+	if (!bounce)
+		return -ENOMEM;
+	while (len && !r) {
+		u64 start = pos & ~mask;
+		u64 end = min_t(u64, (pos + len + mask) & ~mask, start + VDISK_BIG_READ_CHUNK);
+		size_t n = min_t(u64, len, end - pos);
+
+		r = vdisk_read_data(vc, start >> SECTOR_SHIFT, bounce,
+				    (end - start) >> SECTOR_SHIFT);
+		memcpy(buf, bounce + (pos - start), n);
+		buf += n;
+		pos += n;
+		len -= n;
+	}
+	vdisk_uncount(bounce);
+	vfree(bounce);
+	return r;
+}
+
+/*
+ * Read @len bytes at byte @pos of the image device: small reads through
+ * the bufio cache, large ones with dm-io.  Only for the constructor: it
+ * may block.
  */
 int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
 {
@@ -64,6 +99,8 @@ int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
 
 	if (!vdisk_range_ok(pos, len, (u64)vc->dev_sectors << SECTOR_SHIFT))
 		return -EINVAL;
+	if (len >= VDISK_BIG_READ)
+		return vdisk_read_big(vc, pos, buf, len);
 
 	while (len) {
 		unsigned int off = pos & (bsize - 1);
@@ -268,6 +305,47 @@ static void vdisk_take(spinlock_t *lock, struct bio_list *list,
 	spin_unlock_irq(lock);
 }
 
+/*
+ * An inflater's buffers, allocated at its first compressed unit: images
+ * without any (most QCOW2 ones) never pay for them.  In the I/O path, so
+ * no allocation may wait for I/O (to this device, perhaps).  What fails is
+ * tried again at the next unit.
+ */
+static int vdisk_inflater_alloc(struct vdisk_c *vc, struct vdisk_inflater *z)
+{
+	unsigned int noio = memalloc_noio_save(), i;
+	int r = -ENOMEM;
+
+	if (!z->zws)
+		z->zws = vdisk_held(vc, kvmalloc(vdisk_inflate_workspace_size(),
+						 GFP_KERNEL),
+				    vdisk_inflate_workspace_size());
+	/* vmalloc memory: dm-io reads into it as DM_IO_VMA. */
+	if (!z->cbuf)
+		z->cbuf = vdisk_held(vc, vmalloc(vc->cbuf_bytes), vc->cbuf_bytes);
+	if (!z->zws || !z->cbuf)
+		goto out;
+	if (vc->zstd_ws_size && !z->zstd_ws) {
+		z->zstd_ws = vdisk_held(vc, kvmalloc(vc->zstd_ws_size, GFP_KERNEL),
+					vc->zstd_ws_size);
+		if (!z->zstd_ws)
+			goto out;
+	}
+	for (i = 0; i < z->n_units; i++) {
+		if (z->units[i].data)
+			continue;
+		z->units[i].data = vdisk_held(vc, kvmalloc(vc->unit_bytes, GFP_KERNEL),
+					      vc->unit_bytes);
+		if (!z->units[i].data)
+			goto out;
+	}
+	z->ready = true;
+	r = 0;
+out:
+	memalloc_noio_restore(noio);
+	return r;
+}
+
 static void vdisk_inflate_work(struct work_struct *ws)
 {
 	struct vdisk_inflater *z = container_of(ws, struct vdisk_inflater, work);
@@ -279,6 +357,11 @@ static void vdisk_inflate_work(struct work_struct *ws)
 	vdisk_take(&z->lock, &z->bios, &bios);
 
 	while ((bio = bio_list_pop(&bios))) {
+		r = z->ready ? 0 : vdisk_inflater_alloc(vc, z);
+		if (r) {
+			vdisk_fail(vc, bio, "allocate decompression buffers", r);
+			continue;
+		}
 		r = vdisk_read_compressed(vc, z, bio,
 					  dm_per_bio_data(bio, sizeof(struct vdisk_mapping)));
 		if (r)
@@ -454,9 +537,11 @@ static void vdisk_work(struct work_struct *ws)
 
 			bio_chain(split, bio);
 			bio_list_add_head(&bios, bio);
+			/* As dm core does with its splits: nobody polls this one. */
+			bio_clear_polled(split);
 			r = vdisk_apply(vc, split, &m);
 			if (r == DM_MAPIO_REMAPPED)
-				submit_bio_noacct(split);
+				dm_submit_bio_remap(bio, split);
 			else if (r == DM_MAPIO_KILL)
 				bio_io_error(split);
 			continue;
@@ -555,20 +640,26 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 }
 
 /*
- * Everything the inflaters need, allocated up front: one per CPU up to
- * VDISK_MAX_INFLATERS, sharing VDISK_UNIT_CACHE_BYTES of decompressed units.
+ * The inflaters: one per CPU up to VDISK_MAX_INFLATERS, fewer when their
+ * buffers would not fit VDISK_INFLATE_MAX_BYTES, sharing up to
+ * VDISK_UNIT_CACHE_BYTES of decompressed units within that cap.  Their
+ * buffers are allocated at their first unit (vdisk_inflater_alloc()).
  */
 static int vdisk_alloc_compression(struct vdisk_c *vc)
 {
+	size_t fixed = vdisk_inflate_workspace_size() + vc->zstd_ws_size + vc->cbuf_bytes;
 	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1,
 				    VDISK_MAX_INFLATERS);
 	struct vdisk_inflater *z;
+	size_t room;
 
-	vc->io_client = vdisk_counted(dm_io_client_create());
-	if (IS_ERR(vc->io_client)) {
-		vc->io_client = NULL;
-		return -ENOMEM;
-	}
+	if (fixed + vc->unit_bytes > VDISK_INFLATE_MAX_BYTES)
+		return -EFBIG;
+	while (n > 1 && n * (fixed + vc->unit_bytes) > VDISK_INFLATE_MAX_BYTES)
+		n--;
+	room = min_t(size_t, VDISK_INFLATE_MAX_BYTES / n - fixed,
+		     VDISK_UNIT_CACHE_BYTES / n);
+
 	vc->inflaters = vdisk_held(vc, kvcalloc(n, sizeof(*z), GFP_KERNEL),
 				   n * sizeof(*z));
 	if (!vc->inflaters)
@@ -579,30 +670,9 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 		INIT_WORK(&z->work, vdisk_inflate_work);
 		spin_lock_init(&z->lock);
 		bio_list_init(&z->bios);
-		z->zws = vdisk_held(vc, kvmalloc(vdisk_inflate_workspace_size(),
-						 GFP_KERNEL),
-				    vdisk_inflate_workspace_size());
-		z->cbuf = vdisk_held(vc, vmalloc(vc->cbuf_bytes), vc->cbuf_bytes);
-		if (!z->zws || !z->cbuf)
-			return -ENOMEM;
-		if (vc->zstd_ws_size) {
-			z->zstd_ws = vdisk_held(vc, kvmalloc(vc->zstd_ws_size,
-							     GFP_KERNEL),
-						vc->zstd_ws_size);
-			if (!z->zstd_ws)
-				return -ENOMEM;
-		}
-		z->n_units = clamp_t(unsigned int,
-				     VDISK_UNIT_CACHE_BYTES / n / vc->unit_bytes,
-				     2, VDISK_UNIT_CACHE_MAX);
-		for (i = 0; i < z->n_units; i++) {
+		z->n_units = clamp_t(size_t, room / vc->unit_bytes, 1, VDISK_UNIT_CACHE_MAX);
+		for (i = 0; i < z->n_units; i++)
 			z->units[i].key = U64_MAX;
-			z->units[i].data = vdisk_held(vc, kvmalloc(vc->unit_bytes,
-								   GFP_KERNEL),
-						      vc->unit_bytes);
-			if (!z->units[i].data)
-				return -ENOMEM;
-		}
 	}
 	return 0;
 }
@@ -681,41 +751,59 @@ static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
 	r = dm_read_arg_group(_args, as, &argc, &ti->error);
 	if (r)
 		return r;
+	if (as->argc > argc) {
+		ti->error = "Unexpected words after the optional arguments";
+		return -EINVAL;
+	}
 
-	while (argc--) {
+	/* Every option takes one value. */
+	while (argc) {
 		opt = dm_shift_arg(as);
-		if (!strcasecmp(opt, "parent") && argc && !vc->parent) {
-			argc--;
+		argc--;
+		if (strcasecmp(opt, "parent") && strcasecmp(opt, "data") &&
+		    strcasecmp(opt, "snapshot")) {
+			ti->error = "Unknown optional argument";
+			return -EINVAL;
+		}
+		if (!argc) {
+			ti->error = "Optional argument without its value";
+			return -EINVAL;
+		}
+		argc--;
+		if (!strcasecmp(opt, "parent")) {
+			if (vc->parent) {
+				ti->error = "Parent given twice";
+				return -EINVAL;
+			}
 			r = dm_get_device(ti, dm_shift_arg(as), FMODE_READ,
 					  &vc->parent);
 			if (r) {
 				ti->error = "Parent device lookup failed";
 				return r;
 			}
-			continue;
-		}
-		if (!strcasecmp(opt, "data") && argc && !vc->data) {
-			argc--;
+		} else if (!strcasecmp(opt, "data")) {
+			if (vc->data) {
+				ti->error = "Data device given twice";
+				return -EINVAL;
+			}
 			r = dm_get_device(ti, dm_shift_arg(as), FMODE_READ,
 					  &vc->data);
 			if (r) {
 				ti->error = "Data device lookup failed";
 				return r;
 			}
-			continue;
-		}
-		if (!strcasecmp(opt, "snapshot") && argc && vc->snapshot < 0) {
-			argc--;
+		} else {
+			if (vc->snapshot >= 0) {
+				ti->error = "Snapshot given twice";
+				return -EINVAL;
+			}
 			if (sscanf(dm_shift_arg(as), "%u%c", &idx, &dummy) != 1 ||
 			    idx > QCOW2_MAX_SNAPSHOTS) {
 				ti->error = "Invalid snapshot index";
 				return -EINVAL;
 			}
 			vc->snapshot = idx;
-			continue;
 		}
-		ti->error = "Unrecognised optional argument";
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -768,7 +856,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	atomic_long_inc(&vdisk_allocs);	/* a __percpu pointer: not vdisk_counted() */
-	vc->mem_bytes = sizeof(*vc) + nr_cpu_ids * sizeof(struct vdisk_stats);
+	atomic_long_set(&vc->mem_bytes, sizeof(*vc) + nr_cpu_ids * sizeof(struct vdisk_stats));
 
 	r = dm_get_device(ti, dm_shift_arg(&as), FMODE_READ, &vc->dev);
 	if (r) {
@@ -796,6 +884,15 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 
+	/* Large reads at load time, compressed units later. */
+	vc->io_client = vdisk_counted(dm_io_client_create());
+	if (IS_ERR(vc->io_client)) {
+		ti->error = "Cannot create dm-io client";
+		r = PTR_ERR(vc->io_client);
+		vc->io_client = NULL;
+		goto bad;
+	}
+
 	vc->data_bdev = vc->data ? vc->data->bdev : vc->dev->bdev;
 	vc->data_sectors = bdev_nr_sectors(vc->data_bdev);
 	vc->meta_shift = vdisk_meta_shift(vc);
@@ -822,7 +919,9 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (vc->unit_bytes) {
 		r = vdisk_alloc_compression(vc);
 		if (r) {
-			ti->error = "Cannot allocate decompression buffers";
+			ti->error = r == -EFBIG ?
+				"Decompression buffers would exceed their cap" :
+				"Cannot allocate decompression buffers";
 			goto bad;
 		}
 		ti->per_io_data_size = sizeof(struct vdisk_mapping);
@@ -894,7 +993,7 @@ static void vdisk_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%s", vc->fmt->name);
 		for (i = 0; i < VDISK_NR_STATS; i++)
 			DMEMIT(" %llu", sum[i]);
-		DMEMIT(" %zu", vc->mem_bytes);
+		DMEMIT(" %ld", atomic_long_read(&vc->mem_bytes));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", vc->dev->name, vc->fmt->name);
@@ -908,23 +1007,40 @@ static void vdisk_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" snapshot %d", vc->snapshot);
 		break;
 	case STATUSTYPE_IMA:
+		/* Like dm-linear's: the devices it reads, by name. */
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",format=%s,parent=%c;", vc->fmt->name,
-		       vc->parent ? 'y' : 'n');
+		DMEMIT(",device_name=%s,format=%s", vc->dev->name, vc->fmt->name);
+		if (vc->parent)
+			DMEMIT(",parent_name=%s", vc->parent->name);
+		if (vc->data)
+			DMEMIT(",data_name=%s", vc->data->name);
+		if (vc->snapshot >= 0)
+			DMEMIT(",snapshot=%d", vc->snapshot);
+		DMEMIT(";");
 		break;
 	}
 }
 
 /*
- * Ioctls on the mapped disk must not reach the image device: its sectors
- * are not the disk's.  Returning 1 restricts passthrough to CAP_SYS_RAWIO.
+ * Suspended (no bio in flight, none mapped until resume): forget every
+ * table block and decoded entry, so that after a resume the image is read
+ * again, as it may have changed.  dm-verity and dm-ebs do the same.
  */
-static int vdisk_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
+static void vdisk_postsuspend(struct dm_target *ti)
 {
 	struct vdisk_c *vc = ti->private;
+	struct vdisk_inflater *z;
+	unsigned int i;
 
-	*bdev = vc->dev->bdev;
-	return 1;
+	flush_workqueue(vc->wq);
+	dm_bufio_client_reset(vc->bufio);
+	vc->ring_head = 0;
+	vc->ring_used = 0;
+	if (vc->slots)
+		memset(vc->slots, 0, (vc->slot_mask + 1) * sizeof(*vc->slots));
+	for (z = vc->inflaters; z && z < vc->inflaters + vc->n_inflaters; z++)
+		for (i = 0; i < z->n_units; i++)
+			z->units[i].key = U64_MAX;
 }
 
 static int vdisk_iterate_devices(struct dm_target *ti,
@@ -955,13 +1071,13 @@ static void vdisk_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type vdisk_target = {
 	.name		 = "vdisk",
-	.version	 = {1, 0, 0},
+	.version	 = {1, 1, 0},
 	.module		 = THIS_MODULE,
 	.ctr		 = vdisk_ctr,
 	.dtr		 = vdisk_dtr,
 	.map		 = vdisk_map,
 	.status		 = vdisk_status,
-	.prepare_ioctl	 = vdisk_prepare_ioctl,
+	.postsuspend	 = vdisk_postsuspend,
 	.iterate_devices = vdisk_iterate_devices,
 	.io_hints	 = vdisk_io_hints,
 };
@@ -985,3 +1101,5 @@ module_exit(dm_vdisk_exit);
 
 MODULE_DESCRIPTION(DM_NAME " target for virtual disk images (VMDK, VHDX, QCOW2)");
 MODULE_LICENSE("GPL");
+/* libcrc32c (VHDX checksums) needs a crc32c driver: make modprobe load one. */
+MODULE_SOFTDEP("pre: crc32c");

@@ -15,11 +15,12 @@ static int vhdx_ctr_read(void *ctx, u64 pos, void *buf, unsigned int len)
 	return vdisk_read_bytes(ctx, pos, buf, len);
 }
 
-/* Replay the log into an overlay of the pages it rewrites. */
+/* Replay the log into an index of the pages it rewrites. */
 static int vhdx_replay(struct vdisk_c *vc)
 {
 	struct vhdx *v = &vc->vhdx.v;
 	struct vhdx_log_seq seq;
+	void *scratch = NULL;
 	const char *why;
 	u8 *log;
 	int r;
@@ -37,25 +38,27 @@ static int vhdx_replay(struct vdisk_c *vc)
 	r = vhdx_log_find(v, log, &seq, &why);
 	if (r || !seq.entries)
 		goto bad;
-	vc->vhdx.ov = vdisk_held(vc, kvcalloc(seq.descriptors, sizeof(*vc->vhdx.ov),
-					      GFP_KERNEL),
-				 seq.descriptors * sizeof(*vc->vhdx.ov));
+	vc->vhdx.ov = vdisk_held(vc, kvcalloc(vhdx_overlay_room(&seq),
+					      sizeof(*vc->vhdx.ov), GFP_KERNEL),
+				 vhdx_overlay_room(&seq) * sizeof(*vc->vhdx.ov));
 	vc->vhdx.pages = vdisk_held(vc, kvmalloc_array(seq.data_sectors ?: 1,
 						       VHDX_LOG_SECTOR, GFP_KERNEL),
 				    (seq.data_sectors ?: 1) * VHDX_LOG_SECTOR);
-	if (!vc->vhdx.ov || !vc->vhdx.pages) {
+	scratch = vdisk_counted(kvmalloc(vhdx_replay_scratch_bytes(&seq), GFP_KERNEL));
+	if (!vc->vhdx.ov || !vc->vhdx.pages || !scratch) {
 		vc->ti->error = "Cannot allocate memory to replay the VHDX log";
 		r = -ENOMEM;
 		goto out;
 	}
-	r = vhdx_log_replay(v, log, &seq, vc->vhdx.ov, vc->vhdx.pages, &why);
+	r = vhdx_log_replay(v, log, &seq, vc->vhdx.ov, vc->vhdx.pages, scratch, &why);
 	if (!r)
-		DMINFO("replayed %u VHDX log entries (sequence %llu-%llu) in memory",
-		       seq.entries, seq.first_seq, seq.head_seq);
+		DMINFO("replayed %u VHDX log entries (sequence %llu-%llu, %u ranges) in memory",
+		       seq.entries, seq.first_seq, seq.head_seq, v->ov_n);
 bad:
 	if (r)
 		vc->ti->error = (char *)why;	/* a string literal */
 out:
+	vdisk_kvfree(scratch);
 	vdisk_kvfree(log);
 	return r;
 }

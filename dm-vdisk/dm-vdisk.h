@@ -59,8 +59,14 @@ struct vdisk_unit {
 };
 
 #define VDISK_UNIT_CACHE_MAX	16
-#define VDISK_UNIT_CACHE_BYTES	(4U << 20)	/* per device */
+#define VDISK_UNIT_CACHE_BYTES	(4U << 20)	/* per device, when it fits the cap */
 #define VDISK_MAX_INFLATERS	8
+/*
+ * What a device's inflaters may hold together: buffers, workspaces and
+ * decompressed units, whatever the unit size and CPU count.  One inflater
+ * with one unit always fits (a 2 MiB unit needs about 6.3 MiB).
+ */
+#define VDISK_INFLATE_MAX_BYTES	(16U << 20)
 
 /*
  * One of a device's decompression workers.  A unit always goes to the same
@@ -73,6 +79,7 @@ struct vdisk_inflater {
 	struct work_struct work;
 	spinlock_t lock;		/* protects bios */
 	struct bio_list bios;		/* each carries its mapping (per-bio data) */
+	bool ready;			/* buffers allocated (at its first unit) */
 	void *cbuf;			/* room for one compressed unit */
 	void *zws;			/* inflate workspace */
 	void *zstd_ws;			/* zstd workspace, if the format wants it */
@@ -146,7 +153,7 @@ struct vdisk_c {
 	struct bio_list deferred;
 
 	struct vdisk_stats __percpu *stats;
-	size_t mem_bytes;		/* what vdisk_held() counted */
+	atomic_long_t mem_bytes;	/* what vdisk_held() counted */
 
 	/* Compressed images (fmt->ctr sets unit_bytes and cbuf_bytes). */
 	u32 unit_bytes;			/* a decompressed unit */
@@ -195,7 +202,7 @@ static inline void *vdisk_counted(void *p)
 static inline void *vdisk_held(struct vdisk_c *vc, void *p, size_t bytes)
 {
 	if (!IS_ERR_OR_NULL(p))
-		vc->mem_bytes += bytes;
+		atomic_long_add(bytes, &vc->mem_bytes);
 	return vdisk_counted(p);
 }
 

@@ -14,7 +14,6 @@
 
 #include "disk.h"
 #include "image.h"
-#include "vdisk_crc32c.h"
 #include "vhdx.h"
 
 struct vhdx_priv {
@@ -172,6 +171,7 @@ static int replay_log(struct vd_image *im, struct vhdx_priv *p)
 	struct vhdx *v = &p->v;
 	const char *why;
 	u8 *log = xmalloc(v->log_length);
+	void *scratch = NULL;
 	int r = -1;
 
 	if (image_read(im, log, v->log_length, v->log_offset, "log"))
@@ -183,11 +183,13 @@ static int replay_log(struct vd_image *im, struct vhdx_priv *p)
 	r = 0;
 	if (!p->seq.entries)
 		goto out;
-	p->ov = xcalloc(p->seq.descriptors, sizeof(*p->ov));
+	p->ov = xcalloc(vhdx_overlay_room(&p->seq), sizeof(*p->ov));
 	p->pages = xmalloc(((size_t)p->seq.data_sectors ?: 1) * VHDX_LOG_SECTOR);
-	if (vhdx_log_replay(v, log, &p->seq, p->ov, p->pages, &why))
+	scratch = xmalloc(vhdx_replay_scratch_bytes(&p->seq));
+	if (vhdx_log_replay(v, log, &p->seq, p->ov, p->pages, scratch, &why))
 		r = err_at(im->path, "log must be replayed: %s", why);
 out:
+	free(scratch);
 	free(log);
 	return r;
 }
@@ -303,7 +305,7 @@ static int vhdx_repair(struct vd_image *im)
 		slot = i == 1 ? 3 - v->header : v->header;
 		h.sequence_number = cpu_to_le64(v->seq + i);
 		h.checksum = 0;
-		h.checksum = cpu_to_le32(~vdisk_crc32c(~0U, &h, sizeof(h)));
+		h.checksum = cpu_to_le32(~crc32c(~0U, &h, sizeof(h)));
 		if (write_all(fd, &h, sizeof(h), slot == 1 ? VHDX_HEADER1_OFFSET :
 			      VHDX_HEADER2_OFFSET) || fsync(fd))
 			goto fail;

@@ -11,13 +11,11 @@
 int qcow2_use_l1(struct qcow2 *q, u64 l1_offset, u32 l1_size, u64 size,
 		 const char **why)
 {
-	u64 span = 1ULL << (q->cluster_bits + q->l2_bits);
-
 	if (!size || size > VDISK_MAX_SECTORS << VDISK_SECTOR_SHIFT)
 		return vdisk_bad(why, "virtual size out of range", -EINVAL);
 	if ((u64)l1_size * 8 > QCOW2_MAX_L1_BYTES)
 		return vdisk_bad(why, "L1 table is larger than 32 MiB", -EFBIG);
-	if (l1_size < DIV_ROUND_UP(size, span))
+	if (l1_size < vdisk_div_round_up_shift(size, q->cluster_bits + q->l2_bits))
 		return vdisk_bad(why, "L1 table too small for the virtual size", -EINVAL);
 	if ((q->version > 1 && (l1_offset & (qcow2_cluster_bytes(q) - 1))) ||
 	    (l1_offset & 7) || !l1_offset ||
@@ -27,7 +25,7 @@ int qcow2_use_l1(struct qcow2 *q, u64 l1_offset, u32 l1_size, u64 size,
 	q->l1_offset = l1_offset;
 	q->l1_size = l1_size;
 	q->size = size;
-	q->capacity = DIV_ROUND_UP(size, VDISK_SECTOR_SIZE);
+	q->capacity = vdisk_div_round_up_shift(size, VDISK_SECTOR_SHIFT);
 	return 0;
 }
 
@@ -49,8 +47,8 @@ static int qcow1_parse(const struct qcow1_header *h, struct qcow2 *q,
 	q->header_length = sizeof(*h);
 	return qcow2_use_l1(q, be_u64(h->l1_table_offset),
 			    (u32)min_t(u64, U32_MAX,
-				       DIV_ROUND_UP(be_u64(h->size),
-						    1ULL << (q->cluster_bits + q->l2_bits))),
+				       vdisk_div_round_up_shift(be_u64(h->size),
+								q->cluster_bits + q->l2_bits)),
 			    be_u64(h->size), why);
 }
 

@@ -44,7 +44,7 @@ int sesparse_parse_headers(const void *buf, u64 dev_sectors,
 	if (ss->capacity > (u64)(SESPARSE_MAX_GD_BYTES / 8) * span)
 		return vdisk_bad(why, "capacity needs a grain directory over 32 MiB",
 				 -EFBIG);
-	ss->gd_entries = (u32)DIV_ROUND_UP(ss->capacity, span);
+	ss->gd_entries = (u32)vdisk_div_round_up_shift(ss->capacity, ilog2(span));
 
 	if (le64_to_cpu(h->volatile_header_offset) != 1 ||
 	    le64_to_cpu(h->volatile_header_size) != 1 || dev_sectors < 2)

@@ -96,14 +96,14 @@ static __always_inline int sesparse_map(const struct sesparse *ss,
 	int r;
 
 	m->state = sesparse_gte_pos(ss, le64_to_cpu(gd[grain / SESPARSE_GT_ENTRIES]),
-				    grain % SESPARSE_GT_ENTRIES, &pos);
+				    grain & (SESPARSE_GT_ENTRIES - 1), &pos);
 	if (m->state != VDISK_DATA)
 		return 0;
 	r = read(ctx, pos, &gte, sizeof(gte));
 	if (r)
 		return r;
 	m->state = sesparse_decode_gte(ss, le64_to_cpu(gte), &sector);
-	m->offset = vsec % SESPARSE_GRAIN_SECTORS;
+	m->offset = vsec & (SESPARSE_GRAIN_SECTORS - 1);
 	m->sector = sector + m->offset;
 	return 0;
 }

@@ -20,15 +20,24 @@
 #include <linux/build_bug.h>
 #include <linux/bits.h>
 #include <linux/bitops.h>
+#include <linux/sort.h>
+#ifdef VDISK_LINUX_CRC32C_H
+#include <linux/crc32c.h>	/* libcrc32c */
+#else
+#include <linux/crc32.h>	/* where later kernels declare crc32c() */
+#endif
 #ifdef VDISK_LINUX_UNALIGNED
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
 #endif
 
+#define vdisk_sort(base, num, size, cmp)	sort(base, num, size, cmp, NULL)
+
 #else /* !__KERNEL__ */
 
 #include <assert.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,6 +152,39 @@ static inline unsigned int __ffs64(u64 word)
 static inline u64 div_u64(u64 dividend, u32 divisor)
 {
 	return dividend / divisor;
+}
+
+#define vdisk_sort(base, num, size, cmp)	qsort(base, num, size, cmp)
+
+static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
+{
+	*remainder = dividend % divisor;
+	return dividend / divisor;
+}
+
+/*
+ * The kernel's crc32c() (libcrc32c): update @crc with @length bytes, no
+ * inversion before or after.  Byte at a time with a table made on first
+ * use: only metadata is summed, once, when an image is opened.
+ */
+static inline u32 crc32c(u32 crc, const void *address, unsigned int length)
+{
+	static u32 table[256];
+	const u8 *p = address;
+	unsigned int i, k;
+
+	if (!table[1]) {	/* filling it twice writes the same values */
+		for (i = 0; i < 256; i++) {
+			u32 c = i;
+
+			for (k = 0; k < 8; k++)
+				c = (c >> 1) ^ (0x82f63b78U & -(c & 1));
+			table[i] = c;
+		}
+	}
+	while (length--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return crc;
 }
 
 #endif /* __KERNEL__ */

@@ -55,6 +55,15 @@ struct vdisk_mapping {
 typedef int (*vdisk_read_fn)(void *ctx, u64 pos, void *buf, unsigned int len);
 
 /* True if [start, start + len) lies inside [0, limit), without overflow. */
+/*
+ * @n / 2^@shift rounded up, without a 64-bit division (a 32-bit kernel has
+ * none) and without overflow.
+ */
+static inline u64 vdisk_div_round_up_shift(u64 n, unsigned int shift)
+{
+	return (n >> shift) + !!(n & ((1ULL << shift) - 1));
+}
+
 static inline bool vdisk_range_ok(u64 start, u64 len, u64 limit)
 {
 	return start <= limit && len <= limit - start;

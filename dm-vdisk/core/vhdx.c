@@ -4,7 +4,6 @@
  * checksums, every offset and length against the file and against each
  * other, and every log entry before any of it is replayed.
  */
-#include "vdisk_crc32c.h"
 #include "vhdx.h"
 
 static const u8 vhdx_bat_guid[16] = {	/* 2dc27766-f623-4200-9d64-115e9bfd4a08 */
@@ -57,9 +56,9 @@ static u32 vhdx_crc(const void *buf, size_t len, size_t csum_at)
 	static const u8 zero[4];
 	u32 crc = ~0U;
 
-	crc = vdisk_crc32c(crc, buf, csum_at);
-	crc = vdisk_crc32c(crc, zero, sizeof(zero));
-	crc = vdisk_crc32c(crc, buf + csum_at + 4, len - csum_at - 4);
+	crc = crc32c(crc, buf, csum_at);
+	crc = crc32c(crc, zero, sizeof(zero));
+	crc = crc32c(crc, buf + csum_at + 4, len - csum_at - 4);
 	return ~crc;
 }
 
@@ -76,8 +75,8 @@ static bool vhdx_header_ok(const struct vhdx_header *h, u64 dev_bytes)
 	/* An empty log may sit anywhere; one to replay must be in the file. */
 	if (vhdx_guid_is_zero(h->log_guid))
 		return true;
-	return log_offset >= VHDX_MiB && !(log_offset % VHDX_MiB) &&
-	       log_length && !(log_length % VHDX_MiB) &&
+	return log_offset >= VHDX_MiB && !(log_offset & (VHDX_MiB - 1)) &&
+	       log_length && !(log_length & (VHDX_MiB - 1)) &&
 	       vdisk_range_ok(log_offset, log_length, dev_bytes);
 }
 
@@ -187,7 +186,7 @@ static int vhdx_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 				return r;
 			continue;
 		}
-		if (off < VHDX_MiB || off % VHDX_MiB || !len || len % VHDX_MiB)
+		if (off < VHDX_MiB || (off & (VHDX_MiB - 1)) || !len || len & (VHDX_MiB - 1))
 			return vdisk_bad(why, "VHDX region is not aligned to 1 MiB", -EINVAL);
 		if (!vdisk_range_ok(off, len, v->dev_bytes))
 			return vdisk_bad(why, "VHDX region lies outside the file", -EINVAL);
@@ -311,7 +310,7 @@ int vhdx_parse_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 	if (v->physical_sector != 512 && v->physical_sector != 4096)
 		return vdisk_bad(why, "VHDX physical sector size is not 512 or 4096", -EINVAL);
 	if (!v->disk_size || v->disk_size > VHDX_MAX_SIZE ||
-	    v->disk_size % v->logical_sector)
+	    (v->disk_size & (v->logical_sector - 1)))
 		return vdisk_bad(why, "VHDX virtual disk size is out of range", -EINVAL);
 	v->has_parent = v->param_flags & VHDX_PARAM_HAS_PARENT;
 	if (v->has_parent && !v->locator_offset)
@@ -319,14 +318,14 @@ int vhdx_parse_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 
 	sectors_per_block = v->block_size >> VDISK_SECTOR_SHIFT;
 	v->block_shift = ilog2(sectors_per_block);
-	v->chunk_ratio = (u32)(((u64)VHDX_CHUNK_SECTORS * v->logical_sector) /
-			       v->block_size);
-	v->data_blocks = DIV_ROUND_UP(v->disk_size, v->block_size);
+	v->chunk_ratio = (u32)(((u64)VHDX_CHUNK_SECTORS * v->logical_sector) >>
+			       ilog2(v->block_size));
+	v->data_blocks = vdisk_div_round_up_shift(v->disk_size, ilog2(v->block_size));
 	if (v->has_parent)
-		v->bat_entries = DIV_ROUND_UP(v->data_blocks, v->chunk_ratio) *
-				 (v->chunk_ratio + 1);
+		v->bat_entries = div_u64(v->data_blocks + v->chunk_ratio - 1,
+					 v->chunk_ratio) * (v->chunk_ratio + 1);
 	else
-		v->bat_entries = v->data_blocks + (v->data_blocks - 1) / v->chunk_ratio;
+		v->bat_entries = v->data_blocks + div_u64(v->data_blocks - 1, v->chunk_ratio);
 	if (v->bat_entries * 8 > v->bat_length)
 		return vdisk_bad(why, "VHDX BAT region is too small for the disk", -EINVAL);
 	return 0;
@@ -378,29 +377,40 @@ enum vdisk_state vhdx_decode_bitmap(const struct vhdx *v, u64 entry, u64 *pos)
 	return VDISK_DATA;
 }
 
+/* The first of the @n sorted, apart ranges @ov that ends after @pos. */
+static u32 vhdx_overlay_find(const struct vhdx_overlay *ov, u32 n, u64 pos)
+{
+	u32 lo = 0, hi = n;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (ov[mid].offset + ov[mid].len <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Data the replayed log rewrote is read from the log's pages: cut @m, data
- * for @run sectors, to a run that is all one overlay range or none.  Older
- * ranges are overridden by the newest one holding the first byte.
+ * for @run sectors, to a run that is all one overlay range or none.
  */
 void vhdx_overlay_map(const struct vhdx *v, struct vdisk_mapping *m, u64 run)
 {
 	u64 pos = m->sector << VDISK_SECTOR_SHIFT;
 	u64 lim = pos + (run << VDISK_SECTOR_SHIFT);
-	const struct vhdx_overlay *o;
-	u32 i = v->ov_n;
+	u32 i = vhdx_overlay_find(v->ov, v->ov_n, pos);
+	const struct vhdx_overlay *o = &v->ov[i];
 
-	while (i--) {
-		o = &v->ov[i];
-		if (o->offset <= pos && pos - o->offset < o->len) {
-			if (o->offset + o->len < lim)
-				lim = o->offset + o->len;
-			m->state = VDISK_MEMORY;
-			m->mem = o->data ? o->data + (pos - o->offset) : NULL;
-			break;
-		}
-		if (o->offset > pos && o->offset < lim)
-			lim = o->offset;
+	if (i < v->ov_n && o->offset <= pos) {
+		if (o->offset + o->len < lim)
+			lim = o->offset + o->len;
+		m->state = VDISK_MEMORY;
+		m->mem = o->data ? o->data + (pos - o->offset) : NULL;
+	} else if (i < v->ov_n && o->offset < lim) {
+		lim = o->offset;
 	}
 	m->run = (lim - pos) >> VDISK_SECTOR_SHIFT;
 }
@@ -424,9 +434,17 @@ void vhdx_bitmap_run(const struct vhdx *v, u64 word, unsigned int bit,
 }
 
 /* The log is a ring of 4 KiB sectors; entries may wrap around its end. */
+static u32 vhdx_log_wrap(const struct vhdx *v, u64 off)
+{
+	u32 rem;
+
+	div_u64_rem(off, v->log_length, &rem);
+	return rem;
+}
+
 static const u8 *vhdx_log_sector(const struct vhdx *v, const u8 *log, u64 off)
 {
-	return log + off % v->log_length;
+	return log + vhdx_log_wrap(v, off);
 }
 
 static const struct vhdx_log_desc *
@@ -434,8 +452,8 @@ vhdx_log_desc(const struct vhdx *v, const u8 *log, u32 pos, u32 i)
 {
 	u64 at = 64 + (u64)i * 32;
 
-	return (const void *)(vhdx_log_sector(v, log, pos + at / VHDX_LOG_SECTOR *
-					      VHDX_LOG_SECTOR) + at % VHDX_LOG_SECTOR);
+	return (const void *)(vhdx_log_sector(v, log, pos + (at & ~(u64)(VHDX_LOG_SECTOR - 1))) +
+			      (at & (VHDX_LOG_SECTOR - 1)));
 }
 
 /* The sectors holding an entry's header and descriptors. */
@@ -505,8 +523,8 @@ vhdx_log_entry(const struct vhdx *v, const u8 *log, u32 pos)
 	/* The checksum is over the entry with its own field zeroed. */
 	crc = ~vhdx_crc(h, VHDX_LOG_SECTOR, offsetof(struct vhdx_log_header, checksum));
 	for (i = 1; i < sectors; i++)
-		crc = vdisk_crc32c(crc, vhdx_log_sector(v, log, pos + (u64)i * VHDX_LOG_SECTOR),
-				   VHDX_LOG_SECTOR);
+		crc = crc32c(crc, vhdx_log_sector(v, log, pos + (u64)i * VHDX_LOG_SECTOR),
+			     VHDX_LOG_SECTOR);
 	return ~crc == le32_to_cpu(h->checksum) ? h : NULL;
 }
 
@@ -528,7 +546,7 @@ static void vhdx_log_candidate(const struct vhdx *v, const u8 *log, u64 pos,
 	for (i = 0; i < n; i++) {
 		const struct vhdx_log_header *h = (const void *)vhdx_log_sector(v, log, pos);
 
-		if (start == n && pos % v->log_length == tail) {
+		if (start == n && vhdx_log_wrap(v, pos) == tail) {
 			start = i;
 			seq->first_seq = le64_to_cpu(h->sequence_number);
 		}
@@ -568,7 +586,7 @@ int vhdx_log_find(const struct vhdx *v, const u8 *log,
 		u32 n = 0;
 
 		while (n < max_entries && walked < v->log_length) {
-			h = vhdx_log_entry(v, log, (pos + walked) % v->log_length);
+			h = vhdx_log_entry(v, log, vhdx_log_wrap(v, pos + walked));
 			if (!h || (n && le64_to_cpu(h->sequence_number) != prev + 1))
 				break;
 			prev = le64_to_cpu(h->sequence_number);
@@ -586,13 +604,118 @@ int vhdx_log_find(const struct vhdx *v, const u8 *log,
 	if (seq->entries && seq->flushed_file_offset > v->dev_bytes)
 		return vdisk_bad(why, "file is shorter than its log says (truncated?)",
 				 -EINVAL);
+	if (seq->descriptors > VHDX_MAX_LOG_DESCRIPTORS)
+		return vdisk_bad(why, "VHDX log has more than 65536 descriptors to replay",
+				 -EFBIG);
 	return 0;
 }
 
-int vhdx_log_replay(struct vhdx *v, const u8 *log,
-		    const struct vhdx_log_seq *seq, struct vhdx_overlay *ov,
-		    u8 *pages, const char **why)
+/* Where a range starts, for sorting. */
+struct vhdx_ov_start {
+	u64 offset;
+	u32 idx;
+	u32 pad;
+};
+
+static int vhdx_cmp_start(const void *a, const void *b)
 {
+	const struct vhdx_ov_start *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int vhdx_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A max-heap of range numbers: the newest range at the top. */
+static void vhdx_heap_push(u32 *heap, u32 *n, u32 idx)
+{
+	u32 i = (*n)++;
+
+	while (i && heap[(i - 1) / 2] < idx) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = idx;
+}
+
+static void vhdx_heap_pop(u32 *heap, u32 *n)
+{
+	u32 last = heap[--(*n)], i = 0, c;
+
+	while ((c = 2 * i + 1) < *n) {
+		if (c + 1 < *n && heap[c + 1] > heap[c])
+			c++;
+		if (heap[c] <= last)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = last;
+}
+
+/*
+ * Sweep the ranges' ends in order, keeping the ranges that hold the
+ * current point in a heap by age: between two ends the newest of them is
+ * what the file reads.  O(n log n) once, so a lookup is a binary search.
+ */
+u32 vhdx_overlay_index(const struct vhdx_overlay *raw, u32 n,
+		       struct vhdx_overlay *out, void *scratch)
+{
+	struct vhdx_ov_start *starts = scratch;
+	u64 *ends = (u64 *)(starts + n), cur, next;
+	u32 *heap = (u32 *)(ends + n), i, si = 0, ei = 0, hn = 0, k = 0;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		starts[i] = (struct vhdx_ov_start){ .offset = raw[i].offset, .idx = i };
+		ends[i] = raw[i].offset + raw[i].len;
+	}
+	vdisk_sort(starts, n, sizeof(*starts), vhdx_cmp_start);
+	vdisk_sort(ends, n, sizeof(*ends), vhdx_cmp_u64);
+
+	for (cur = starts[0].offset;; cur = next) {
+		const struct vhdx_overlay *o;
+		struct vhdx_overlay *prev = k ? &out[k - 1] : NULL;
+		const u8 *data;
+
+		while (si < n && starts[si].offset == cur)
+			vhdx_heap_push(heap, &hn, starts[si++].idx);
+		while (ei < n && ends[ei] <= cur)
+			ei++;
+		while (hn && raw[heap[0]].offset + raw[heap[0]].len <= cur)
+			vhdx_heap_pop(heap, &hn);
+		next = si < n ? starts[si].offset : U64_MAX;
+		if (ei < n && ends[ei] < next)
+			next = ends[ei];
+		if (next == U64_MAX)
+			break;
+		if (!hn)
+			continue;
+		o = &raw[heap[0]];
+		data = o->data ? o->data + (cur - o->offset) : NULL;
+		/* One range from the same pages, or from zeros, continued. */
+		if (prev && prev->offset + prev->len == cur &&
+		    (prev->data ? prev->data + prev->len == data : !data)) {
+			prev->len += next - cur;
+			continue;
+		}
+		out[k++] = (struct vhdx_overlay){ cur, next - cur, data };
+	}
+	return k;
+}
+
+int vhdx_log_replay(struct vhdx *v, const u8 *log,
+		    const struct vhdx_log_seq *seq, struct vhdx_overlay *out,
+		    u8 *pages, void *scratch, const char **why)
+{
+	/* The descriptors' ranges in order first, then the index's scratch. */
+	struct vhdx_overlay *ov = scratch;
 	u32 e, i, n = 0, page = 0;
 	u64 pos = seq->tail;
 
@@ -622,8 +745,8 @@ int vhdx_log_replay(struct vhdx *v, const u8 *log,
 				ov[n].data = pg;
 				page++;
 			}
-			if (ov[n].offset % VHDX_LOG_SECTOR || !ov[n].len ||
-			    ov[n].len % VHDX_LOG_SECTOR)
+			if ((ov[n].offset & (VHDX_LOG_SECTOR - 1)) || !ov[n].len ||
+			    (ov[n].len & (VHDX_LOG_SECTOR - 1)))
 				return vdisk_bad(why, "VHDX log entry is not 4 KiB aligned",
 						 -EINVAL);
 			if (!vdisk_range_ok(ov[n].offset, ov[n].len, v->dev_bytes))
@@ -635,10 +758,10 @@ int vhdx_log_replay(struct vhdx *v, const u8 *log,
 			if (ov[n].offset < VHDX_MiB)
 				return vdisk_bad(why, "VHDX log writes into the headers", -EINVAL);
 		}
-		pos = (pos + le32_to_cpu(h->entry_length)) % v->log_length;
+		pos = vhdx_log_wrap(v, pos + le32_to_cpu(h->entry_length));
 	}
-	v->ov = ov;
-	v->ov_n = n;
+	v->ov = out;
+	v->ov_n = vhdx_overlay_index(ov, n, out, ov + n);
 	return 0;
 }
 
@@ -647,12 +770,12 @@ void vhdx_overlay_apply(const struct vhdx_overlay *ov, u32 n, u64 pos,
 {
 	u32 i;
 
-	for (i = 0; i < n; i++, ov++) {
+	for (i = vhdx_overlay_find(ov, n, pos), ov += i; i < n; i++, ov++) {
 		u64 start = ov->offset > pos ? ov->offset : pos;
 		u64 end = ov->offset + ov->len < pos + len ? ov->offset + ov->len : pos + len;
 
 		if (start >= end)
-			continue;
+			break;
 		if (ov->data)
 			memcpy(buf + (start - pos), ov->data + (start - ov->offset),
 			       end - start);

@@ -39,6 +39,13 @@
 #define VHDX_MAX_METADATA	2047
 #define VHDX_MAX_LOCATOR	(64U << 10)
 #define VHDX_MAX_LOG_BYTES	(32U << 20)	/* read whole to be replayed */
+/*
+ * Descriptors in the active log sequence.  Each costs the reader an index
+ * entry or two for the life of the device; a 32 MiB log could otherwise
+ * hold a million zero descriptors.  A log full of data descriptors has
+ * fewer than 8192.
+ */
+#define VHDX_MAX_LOG_DESCRIPTORS 65536
 
 /* BAT entry: state in bits 0-2, file offset in MiB in bits 20-63. */
 #define VHDX_BAT_STATE_MASK	7ULL
@@ -151,7 +158,8 @@ struct vhdx_log_data {
 
 /*
  * A range of the file as the replayed log leaves it: @len bytes at @offset
- * read as @data, or as zeros if @data is NULL.  Later ranges win.
+ * read as @data, or as zeros if @data is NULL.  Replay leaves them sorted
+ * by offset and apart (where descriptors overlap, the later one's bytes).
  */
 struct vhdx_overlay {
 	u64 offset;
@@ -233,14 +241,32 @@ int vhdx_parse_regions(struct vhdx *v, vdisk_read_fn read, void *ctx,
 /* Find the active sequence in the whole log @log (v->log_length bytes). */
 int vhdx_log_find(const struct vhdx *v, const u8 *log,
 		  struct vhdx_log_seq *seq, const char **why);
+/* Entries of the index @ov that vhdx_log_replay() may fill for @seq. */
+static inline u32 vhdx_overlay_room(const struct vhdx_log_seq *seq)
+{
+	return 2 * seq->descriptors + 1;
+}
+
+/* The scratch vhdx_log_replay() needs while it builds the index. */
+static inline size_t vhdx_replay_scratch_bytes(const struct vhdx_log_seq *seq)
+{
+	/* The ranges in order, then their starts, ends and a heap of them. */
+	return ((size_t)seq->descriptors + 1) *
+	       (sizeof(struct vhdx_overlay) + 3 * sizeof(u64) + sizeof(u32));
+}
+
 /*
- * Replay @seq into @ov (seq->descriptors entries) and @pages
- * (seq->data_sectors * 4 KiB), in the order they apply, and lay @ov over
- * @v's reads from then on.
+ * Replay @seq: the pages it writes go to @pages (seq->data_sectors * 4 KiB),
+ * the ranges they leave, sorted and apart, to @ov (vhdx_overlay_room()
+ * entries), laid over @v's reads from then on.  @scratch holds
+ * vhdx_replay_scratch_bytes().
  */
 int vhdx_log_replay(struct vhdx *v, const u8 *log,
 		    const struct vhdx_log_seq *seq, struct vhdx_overlay *ov,
-		    u8 *pages, const char **why);
+		    u8 *pages, void *scratch, const char **why);
+/* Sort @n ranges, later ones winning, into apart ones in @out; returns how many. */
+u32 vhdx_overlay_index(const struct vhdx_overlay *raw, u32 n,
+		       struct vhdx_overlay *out, void *scratch);
 /* Copy what the overlay says onto @buf, which holds [pos, pos + len). */
 void vhdx_overlay_apply(const struct vhdx_overlay *ov, u32 n, u64 pos,
 			void *buf, u64 len);
@@ -254,12 +280,12 @@ int vhdx_locator_check(const u8 *loc, u32 len, const char **why);
 
 static inline u64 vhdx_bat_index(const struct vhdx *v, u64 block)
 {
-	return block + block / v->chunk_ratio;
+	return block + div_u64(block, v->chunk_ratio);
 }
 
 static inline u64 vhdx_bitmap_index(const struct vhdx *v, u64 block)
 {
-	return (block / v->chunk_ratio) * (v->chunk_ratio + 1) + v->chunk_ratio;
+	return div_u64(block, v->chunk_ratio) * (v->chunk_ratio + 1) + v->chunk_ratio;
 }
 
 /* Read table bytes: the device as the replayed log leaves it. */
@@ -321,10 +347,10 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 		return 0;
 	/* A bit per logical sector of the chunk, read a 64-bit word at a time. */
 	bit = (vsec >> lss) & (VHDX_CHUNK_SECTORS - 1);
-	r = vhdx_read(v, read, ctx, pos + bit / 64 * 8, &e, sizeof(e));
+	r = vhdx_read(v, read, ctx, pos + (bit >> 6) * 8, &e, sizeof(e));
 	if (r)
 		return r;
-	vhdx_bitmap_run(v, le64_to_cpu(e), bit % 64, m);
+	vhdx_bitmap_run(v, le64_to_cpu(e), bit & 63, m);
 overlay:
 	if (unlikely(v->ov_n) && m->state == VDISK_DATA)
 		vhdx_overlay_map(v, m, m->run ?: (1ULL << v->block_shift) - off);

@@ -15,7 +15,8 @@ static int vmdk_gd_geometry(struct vmdk_sparse *vs, const char **why)
 	if (vs->capacity > (VMDK_MAX_GD_BYTES / 4) * span)
 		return vdisk_bad(why, "capacity needs a grain directory over 32 MiB",
 				 -EFBIG);
-	vs->gd_entries = (u32)DIV_ROUND_UP(vs->capacity, span);
+	vs->gd_entries = (u32)vdisk_div_round_up_shift(vs->capacity,
+							 vs->grain_shift + vs->gt_shift);
 	return 0;
 }
 

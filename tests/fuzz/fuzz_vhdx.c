@@ -51,15 +51,18 @@ static void replay(struct vhdx *v, const struct fuzz_img *f,
 {
 	struct vhdx_log_seq seq;
 	const char *why;
+	void *scratch;
 
 	/* The header parser checked the log lies inside the file. */
 	if (!vdisk_range_ok(v->log_offset, v->log_length, f->size))
 		abort();
 	if (vhdx_log_find(v, f->data + v->log_offset, &seq, &why) || !seq.entries)
 		return;
-	*ov = calloc(seq.descriptors, sizeof(**ov));
+	*ov = calloc(vhdx_overlay_room(&seq), sizeof(**ov));
 	*pages = malloc(((size_t)seq.data_sectors ?: 1) * VHDX_LOG_SECTOR);
-	vhdx_log_replay(v, f->data + v->log_offset, &seq, *ov, *pages, &why);
+	scratch = malloc(vhdx_replay_scratch_bytes(&seq));
+	vhdx_log_replay(v, f->data + v->log_offset, &seq, *ov, *pages, scratch, &why);
+	free(scratch);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *in, size_t in_len)

@@ -12,7 +12,7 @@ OUT=tests/out/fuzz
 mkdir -p "$OUT"
 
 CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
-dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c dm-vdisk/core/vdisk_crc32c.c
+dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c
 dm-vdisk/core/vdisk_inflate.c"
 FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=all -D__packed=__attribute__((__packed__))

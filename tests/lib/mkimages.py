@@ -40,6 +40,15 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
   cache NAME FILE BYTES MD5           like map, once with the module's
                                       cache_mb=1 (its tables take 4 MiB),
                                       once with the default
+  mem NAME FILE BYTES MD5 MAX         like map; the target holds at most
+                                      MAX bytes (status <memory>, vdisk
+                                      info's memory_bytes) after reading it
+  resume NAME FILE OFF BYTES LEN MD5 MD5AFTER
+                                      (guest) a copy in /tmp mapped, its
+                                      first LEN bytes read MD5; suspended,
+                                      BYTES (printf octal escapes) written
+                                      at byte OFF of the copy (a table
+                                      entry), resumed: they read MD5AFTER
 """
 import gzip
 import hashlib
@@ -865,6 +874,14 @@ def vhdx_generated():
     fill(d, 20, 100000)
     d.save(path("g-dirty-child.avhdx"), log=True)
     expect("vhdx-gen-dirty-child", d, "g-dirty-child.avhdx")
+    # A log entry of 20000 descriptors, overlapping, later ones winning (an
+    # index, not a scan per read); one over the cap of 65536 is refused.
+    d = vhdxgen.Vhdx(20 * MiB, block_size=MiB, seed=seed + 14)
+    fill(d, 15, MiB)
+    d.save(path("g-dirty-many.vhdx"), log=True, many=20000)
+    expect("vhdx-gen-dirty-many-descriptors", d, "g-dirty-many.vhdx")
+    d.save(path("g-dirty-cap.vhdx"), log=True, many=65537)
+    cases.append("refuse vhdx-log-over-cap g-dirty-cap.vhdx more.than.65536.descriptors")
     # The dirty image cut short of the log's flushed size.
     shutil.copy(path("g-dirty.vhdx"), path("g-dirty-cut.vhdx"))
     os.truncate(path("g-dirty-cut.vhdx"), os.path.getsize(path("g-dirty.vhdx")) - MiB)
@@ -1142,6 +1159,48 @@ def cache_limit():
     os.unlink(raw)
 
 
+def kernel_limits():
+    # A 2 MiB-cluster QCOW2 without compressed clusters: no decompression
+    # buffers (they came to 16 MiB on 2 CPUs).  The target's context,
+    # slots and block ring take well under 1 MiB.
+    qcow_create("big-cluster.qcow2", 64 * MiB, opts=("cluster_size=2M",))
+    qemu_io("big-cluster.qcow2", ["write -P 0x3c 0 3M", "write -P 0x7e 20M 1M"])
+    expect_whole("qcow2-2m-clusters-plain", "big-cluster.qcow2")
+    cases[-1] = cases[-1].replace("map ", "mem ", 1) + f" {MiB}"
+    # Compressed 2 MiB clusters: the buffers stay within their 16 MiB cap
+    # (the rest of the target under 1 MiB again).
+    raw = path("tmp-c.raw")
+    with open(raw, "wb") as f:
+        f.truncate(16 * MiB)
+        f.write(rng.randbytes(3 * MiB) + b"text " * (MiB // 5))
+    run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-c", "-o",
+        "cluster_size=2M", raw, path("big-cluster-c.qcow2"))
+    os.unlink(raw)
+    expect_whole("qcow2-2m-clusters-compressed", "big-cluster-c.qcow2")
+    cases[-1] = cases[-1].replace("map ", "mem ", 1) + f" {17 * MiB}"
+
+    # Suspend, change a table entry in the image, resume: the new mapping
+    # reads.  Guest cluster 0's L2 entry is made to point at cluster 1's.
+    img = "resume.qcow2"
+    qcow_create(img, 4 * MiB, opts=("cluster_size=65536",))
+    qemu_io(img, ["write -P 0x11 0 64k", "write -P 0x22 64k 64k"])
+    l2 = get_be(img, get_be(img, 40, ">Q"), ">Q") & 0x00fffffffffffe00
+    entry = struct.pack(">Q", get_be(img, l2 + 8, ">Q"))
+    raw = qemu_raw(img)
+    with open(raw, "rb") as f:
+        before = md5_range(f, 0, 128 * 1024)
+    shutil.copy(path(img), path("resume-after.qcow2"))
+    patch("resume-after.qcow2", l2, entry)
+    raw = qemu_raw("resume-after.qcow2")
+    with open(raw, "rb") as f:
+        after = md5_range(f, 0, 128 * 1024)
+    os.unlink(raw)
+    os.unlink(path("resume-after.qcow2"))
+    assert before != after
+    octal = "".join(f"\\{b:03o}" for b in entry)
+    cases.append(f"resume qcow2-suspend-resume {img} {l2} {octal} {128 * 1024} {before} {after}")
+
+
 def negative():
     with open(path("junk.img"), "wb") as f:
         f.write(rng.randbytes(1 * MiB))
@@ -1344,6 +1403,7 @@ mountable()
 corpus()
 cache_limit()
 references()
+kernel_limits()
 negative()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:

@@ -259,14 +259,17 @@ class Vhdx:
 
     def save(self, path, relative_path=None, absolute_win32_path=None,
              parent_linkage=None, log=False, stale_log=False,
-             stale_meta=False, current=1):
+             stale_meta=False, current=1, many=0):
         """Write the image; returns its layout.  Locator paths default from
         the parent's saved name, "" drops a key.  log: True for a dirty log
         whose active sequence starts past offset 0, "wrap" for one that
         wraps with an entry straddling the log's end.  stale_log adds an
         older valid sequence that must lose; stale_meta leaves a halved
         disk size on disk for the log to fix.  current: the header copy
-        (0 or 1) with the higher sequence number."""
+        (0 or 1) with the higher sequence number.  many: a last log entry
+        of that many descriptors that change nothing in the end: zero
+        descriptors over zeros, overlapping, and over data pages that a
+        later descriptor of the entry writes back."""
         loc = None
         if self.parent:
             name = os.path.basename(self.parent.path or "parent.vhdx")
@@ -284,7 +287,8 @@ class Vhdx:
                 loc += struct.pack("<IIHH", o, o + len(k), len(k), len(v))
                 strs += k + v
             loc += strs
-        L = self._layout(_up((self.bat_entries // 512 + 40) * 4096, MiB)
+        L = self._layout(_up((self.bat_entries // 512 + 40) * 4096 +
+                             many * 32 + (many // 64 + 1) * 4096, MiB)
                          if log else MiB)
         parts = {L.meta: self._metadata(self.virtual_size, loc),
                  L.bat: self._bat(L)}
@@ -298,7 +302,7 @@ class Vhdx:
             log_guid, ls = _guid(self.rng).bytes_le, self.logical_sector
             old = stale_meta and self._metadata(
                 max(self.virtual_size // 2 // ls, 1) * ls, loc)
-            self._dirty(L, parts, log, log_guid, stale_log, old)
+            self._dirty(L, parts, log, log_guid, stale_log, old, many)
         rt = bytearray(64 * KiB)
         struct.pack_into("<4sIII16sQII16sQII", rt, 0, b"regi", 0, 2, 0,
                          BAT_REGION, L.bat, L.bat_len, 1,
@@ -325,7 +329,23 @@ class Vhdx:
         self.path = path
         return L
 
-    def _dirty(self, L, parts, mode, guid, stale_log, old_meta):
+    def _many(self, L, n):
+        """n descriptors whose net effect is nothing (see save())."""
+        descs, b = [], next((b for b in L.blocks if b in self.data), None)
+        # The metadata region's last half holds zeros.
+        zeros = L.meta + MiB // 2
+        for i in range(n):
+            if b is not None and i % 64 == 63 and len(descs) + 1 < n:
+                # A data page zeroed, then written back.
+                k = (i // 64 * 4096) % self.block_size
+                page = bytes(self.data[b][k:k + 4096])
+                page += bytes(4096 - len(page))
+                descs += [(L.blocks[b] + k, 4096), (L.blocks[b] + k, page)]
+            elif len(descs) < n:
+                descs.append((zeros + (i * 7) % 125 * 4096, 4096 * (1 + i % 3)))
+        return descs[:n]
+
+    def _dirty(self, L, parts, mode, guid, stale_log, old_meta, many=0):
         """Leave older state on disk; the final BAT, a payload page and
         maybe a metadata page go into a three-entry log sequence."""
         bat, pages = parts[L.bat], range(L.bat, L.bat + _up(
@@ -366,7 +386,8 @@ class Vhdx:
             e2.append((L.meta + 64 * KiB, parts[L.meta][64 * KiB:68 * KiB]))
             parts[L.meta] = old_meta
         e1.insert(0, zero or (L.meta + MiB - 4096, 4096))
-        seqs = [(LOG_SEQ, [e1, e2, e3])]
+        seqs = [(LOG_SEQ, [e1, e2, e3] + ([self._many(L, many)]
+                                          if many else []))]
         if stale_log:
             seqs.append((LOG_SEQ - 0x20, [e1[1:2], [stale] if stale else []]))
         n, log = L.log_len // 4096, bytearray(L.log_len)

@@ -131,6 +131,58 @@ case_parts()
 	unmap_image "$name"
 }
 
+# case_mem NAME FILE BYTES MD5 MAX: like map, and once the whole disk was
+# read the target holds at most MAX bytes (vdisk info's memory_bytes).
+case_mem()
+{
+	name=t-$1 file=$IMAGES/$2 want=$4 max=$5
+	map_image "$name" "$file" || { check_clean "$name"; return; }
+	got=$(md5_dev "/dev/mapper/$name")
+	ktap_result "$([ "$got" = "$want" ]; echo $?)" "$name: content matches qemu-img ($want)"
+	mem=$($VDISK info "$name" | sed -n 's/^memory_bytes: //p')
+	ktap_result "$([ -n "$mem" ] && [ "$mem" -le "$max" ]; echo $?)" \
+		"$name: the target holds ${mem:-?} bytes, at most $max"
+	ktap_result "$([ "$(vdisk_status "$name" 8)" = 0 ]; echo $?)" "$name: no errors in status"
+	unmap_image "$name"
+}
+
+# read_direct DEV LEN: md5 of the first LEN bytes, past the page cache.
+read_direct()
+{
+	dd if="$1" bs=65536 count=$(($2 / 65536)) iflag=direct 2>/dev/null |
+		md5sum | cut -d' ' -f1
+}
+
+# case_resume NAME FILE OFF BYTES LEN MD5 MD5AFTER: a copy of the image
+# mapped (the data disk is read-only), read, suspended, BYTES written at
+# OFF (a table entry the target has cached), resumed: the device reads
+# the new mapping, as the target emptied its caches when suspended.
+case_resume()
+{
+	name=t-$1 file=$IMAGES/$2 off=$3 bytes=$4 len=$5 want=$6 after=$7
+	copy=/tmp/resume.img
+	cp "$file" $copy
+	map_image "$name" $copy || { rm -f $copy; check_clean "$name"; return; }
+	dev=/dev/mapper/$name
+	got=$(read_direct "$dev" "$len")
+	ktap_result "$([ "$got" = "$want" ]; echo $?)" "$name: reads as qemu-img before"
+	dmsetup suspend "$name"
+	ktap_result $? "$name: suspend"
+	# The loop device may use direct I/O: the change must reach the file
+	# itself, not only its page cache (on tmpfs they are one).
+	printf "$bytes" | dd of=$copy bs=1 seek="$off" conv=notrunc,fsync 2>/dev/null
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	dmsetup resume "$name"
+	ktap_result $? "$name: resume"
+	got=$(read_direct "$dev" "$len")
+	ktap_result "$([ "$got" = "$after" ]; echo $?)" \
+		"$name: after suspend, a table entry changed in the image and resume, the new mapping reads"
+	[ "$got" = "$after" ] || ktap_diag "got $got"
+	unmap_image "$name"
+	rm -f $copy
+}
+
 # fault_dev TABLE: the image's loop device seen through TABLE as "flt".
 fault_dev()
 {
@@ -240,6 +292,19 @@ cli_dmsetup()
 	else
 		ktap_ok "dmsetup: writable table refused"
 	fi
+	# Options the target does not know, or gives no value or twice, and
+	# words after them are refused, saying which.
+	for bad in "0 extra:Unexpected words" "2 bogus 1:Unknown optional" \
+		   "1 parent:without its value" \
+		   "4 snapshot 0 snapshot 0:Snapshot given twice"; do
+		if dmsetup create --readonly t-bad --table "$table ${bad%%:*}" 2>/dev/null; then
+			ktap_fail "dmsetup: table ending '${bad%%:*}' refused"
+			dmsetup remove t-bad
+		else
+			ktap_result "$(dmesg | tail -n 5 | grep -q "vdisk: .*${bad#*:}"; echo $?)" \
+				"dmsetup: table ending '${bad%%:*}' refused: ${bad#*:}"
+		fi
+	done
 	dmsetup create --readonly t-tbl --table "$table"
 	ktap_result $? "dmsetup: create --readonly"
 	[ -b /dev/mapper/t-tbl ] || dmsetup mknodes t-tbl
@@ -600,6 +665,8 @@ run_cases()
 		eio) case_eio "$name" "$file" $rest ;;
 		fault) case_fault "$name" "$file" $rest ;;
 		cache) case_cache "$name" "$file" $rest ;;
+		mem) case_mem "$name" "$file" $rest ;;
+		resume) case_resume "$name" "$file" $rest ;;
 		refuse|refuse-chain) expect_refusal "t-$name" "$IMAGES/$file" "$rest" ;;
 		refuse-opt|refuse-create)
 			set -- $rest

@@ -7,7 +7,6 @@
  */
 #include <stdlib.h>
 
-#include "vdisk_crc32c.h"
 #include "vhdx.h"
 #include "tap.h"
 
@@ -20,7 +19,7 @@ static void put_crc(void *buf, size_t len, size_t at)
 	u32 crc;
 
 	memset(buf + at, 0, 4);
-	crc = ~vdisk_crc32c(~0U, buf, len);
+	crc = ~crc32c(~0U, buf, len);
 	*(__le32 *)(buf + at) = cpu_to_le32(crc);
 }
 
@@ -52,7 +51,7 @@ static void test_headers(void)
 {
 	struct vhdx v;
 
-	tap_is(~vdisk_crc32c(~0U, "123456789", 9), 0xe3069283, "CRC-32C check value");
+	tap_is(~crc32c(~0U, "123456789", 9), 0xe3069283, "CRC-32C check value");
 
 	mkheader(h1, 5, false);
 	mkheader(h2, 7, false);
@@ -235,6 +234,7 @@ static void test_log(void)
 	struct vhdx v = logvhdx();
 	struct vhdx_log_seq seq;
 	struct vhdx_overlay ov[8];
+	static u64 scratch[512];
 	u8 pages[8 * 4096], page[4096];
 	const char *why;
 	u32 s;
@@ -253,7 +253,7 @@ static void test_log(void)
 	       seq.tail == 8 * 4096 && seq.first_seq == 21 && seq.head_seq == 22 &&
 	       seq.descriptors == 3 && seq.data_sectors == 2,
 	       "active sequence: newest head, replayed from its tail");
-	tap_ok(!vhdx_log_replay(&v, logbuf, &seq, ov, pages, &why) &&
+	tap_ok(!vhdx_log_replay(&v, logbuf, &seq, ov, pages, scratch, &why) &&
 	       ov[0].offset == 4 * MiB && ov[0].len == 4096 && ov[0].data &&
 	       ov[1].offset == 4 * MiB + 4096 && !ov[1].data &&
 	       ov[2].offset == 4 * MiB + 8192, "replay: data, zero, data in order");
@@ -274,14 +274,6 @@ static void test_log(void)
 	overlay_map(&v, 4 * MiB + 512, 2, VDISK_MEMORY, 2, pages + 512, "inside a page");
 	overlay_map(&v, 4 * MiB + 4096, 64, VDISK_MEMORY, 8, NULL, "data the log zeroed");
 	overlay_map(&v, 4 * MiB + 12288, 64, VDISK_DATA, 64, NULL, "data after the overlay");
-	/* A newer range over part of an older one takes over there. */
-	ov[3] = (struct vhdx_overlay){ 4 * MiB + 2048, 1024, NULL };
-	v.ov_n = 4;
-	overlay_map(&v, 4 * MiB, 64, VDISK_MEMORY, 4, pages, "older range up to a newer one");
-	overlay_map(&v, 4 * MiB + 2048, 64, VDISK_MEMORY, 2, NULL, "the newer range");
-	overlay_map(&v, 4 * MiB + 3072, 64, VDISK_MEMORY, 2, pages + 3072,
-		    "the older range after it");
-	v.ov_n = 3;
 
 	/* Damage the head: the sequence ends at 21, whose tail is 6. */
 	logbuf[10 * 4096 + 100] ^= 1;
@@ -311,15 +303,151 @@ static void test_log(void)
 	memset(logbuf, 0, sizeof(logbuf));
 	entry(0, 50, 0, 64 * MiB, 0x08, false);
 	tap_ok(!vhdx_log_find(&v, logbuf, &seq, &why) && seq.entries == 1 &&
-	       vhdx_log_replay(&v, logbuf, &seq, ov, pages, &why) == -EINVAL,
+	       vhdx_log_replay(&v, logbuf, &seq, ov, pages, scratch, &why) == -EINVAL,
 	       "replay past the end of the file refused");
 	entry(0, 51, 0, MiB + 4096, 0x08, false);
 	tap_ok(!vhdx_log_find(&v, logbuf, &seq, &why) &&
-	       vhdx_log_replay(&v, logbuf, &seq, ov, pages, &why) == -EINVAL,
+	       vhdx_log_replay(&v, logbuf, &seq, ov, pages, scratch, &why) == -EINVAL,
 	       "replay into the log refused");
 	v.dev_bytes = 4 * MiB;
 	tap_ok(vhdx_log_find(&v, logbuf, &seq, &why) == -EINVAL,
 	       "file shorter than the log's flushed offset refused");
+}
+
+static bool ov_is(const struct vhdx_overlay *o, u64 off, u64 len, const u8 *data)
+{
+	return o->offset == off && o->len == len && o->data == data;
+}
+
+/* The replayed ranges as an index: sorted, apart, later ones winning. */
+static void test_index(void)
+{
+	static u8 pa[16384], pc[8192], pd[4096];
+	struct vhdx_overlay raw[] = {
+		{ 0, 16384, pa },		/* the oldest */
+		{ 4096, 4096, NULL },
+		{ 12288, 8192, pc },
+		{ 0, 4096, pd },		/* newer than pa at 0 */
+		{ 40960, 4096, NULL },
+		{ 45056, 4096, NULL },		/* zeros next to zeros */
+	};
+	static struct vhdx_overlay out[2 * 2048 + 1];
+	static u64 scratch[2048 * 7];
+	struct vhdx v = { .dev_bytes = 64 * MiB };
+	static struct vhdx_overlay many[2048];
+	static u8 mpages[256 * 4096];
+	static int model[256];
+	u8 buf[8192];
+	u32 n, i, j, bad = 0;
+
+	n = vhdx_overlay_index(raw, 6, out, scratch);
+	tap_ok(n == 5 && ov_is(&out[0], 0, 4096, pd) && ov_is(&out[1], 4096, 4096, NULL) &&
+	       ov_is(&out[2], 8192, 4096, pa + 8192) && ov_is(&out[3], 12288, 8192, pc) &&
+	       ov_is(&out[4], 40960, 8192, NULL),
+	       "index: overlaps cut, later ranges win, neighbours joined");
+	tap_ok(vhdx_overlay_index(raw, 0, out, scratch) == 0, "index of no range is empty");
+
+	v.ov = out;
+	v.ov_n = n;
+	memset(pa, 0xa, sizeof(pa));
+	memset(pc, 0xc, sizeof(pc));
+	memset(buf, 0x77, sizeof(buf));
+	vhdx_overlay_apply(out, n, 4096 - 8, buf, 8192);
+	tap_ok(buf[7] == 0 && buf[8] == 0 && buf[4103] == 0 && buf[4104] == 0xa &&
+	       buf[8191] == 0xa, "apply: pages from the newest ranges");
+	memset(buf, 0x77, sizeof(buf));
+	vhdx_overlay_apply(out, n, 20480, buf, 8192);
+	tap_ok(buf[0] == 0x77 && buf[8191] == 0x77, "apply: a gap is left alone");
+	overlay_map(&v, 0, 64, VDISK_MEMORY, 8, pd, "index: the newest page");
+	overlay_map(&v, 8192 + 512, 64, VDISK_MEMORY, 7, pa + 8192 + 512,
+		    "index: older data up to a newer range");
+	overlay_map(&v, 12288, 64, VDISK_MEMORY, 16, pc, "index: joined range");
+	overlay_map(&v, 20480, 64, VDISK_DATA, 40, NULL, "index: gap up to the next range");
+	overlay_map(&v, 49152, 64, VDISK_DATA, 64, NULL, "index: after the last range");
+
+	/* Random overlapping ranges against a page-by-page model. */
+	srand(7);
+	for (i = 0; i < 256; i++)
+		model[i] = -1;
+	for (i = 0; i < 2048; i++) {
+		u32 first = rand() % 256, len = 1 + rand() % 8;
+
+		if (first + len > 256)
+			len = 256 - first;
+		many[i] = (struct vhdx_overlay){ (u64)first * 4096, (u64)len * 4096,
+						 rand() % 3 ? mpages + first * 4096 : NULL };
+		for (j = first; j < first + len; j++)
+			model[j] = i;
+	}
+	n = vhdx_overlay_index(many, 2048, out, scratch);
+	v.ov_n = n;
+	for (i = 1; i < n; i++)
+		bad += out[i].offset < out[i - 1].offset + out[i - 1].len;
+	for (i = 0; i < 256; i++) {
+		struct vdisk_mapping m = { .state = VDISK_DATA, .sector = i * 8 };
+		const struct vhdx_overlay *o = model[i] < 0 ? NULL : &many[model[i]];
+
+		vhdx_overlay_map(&v, &m, 8);
+		if (!o)
+			bad += m.state != VDISK_DATA || m.run != 8;
+		else
+			bad += m.state != VDISK_MEMORY || m.run < 1 ||
+			       m.mem != (o->data ? o->data + (i * 4096 - o->offset) : NULL);
+	}
+	tap_ok(!bad && n <= 2 * 2048,
+	       "index of 2048 random ranges: %u apart ranges, each page the newest's", n);
+}
+
+/* A log entry of @count zero descriptors, one 4 KiB page each. */
+static void test_log_cap(void)
+{
+	u32 count, sectors, i, len = 3 * MiB;
+	u8 *log = calloc(1, len);
+	struct vhdx v = { .dev_bytes = 64 * MiB, .log_offset = MiB, .log_length = len };
+	struct vhdx_log_seq seq;
+	struct vhdx_overlay *ov;
+	const char *why = NULL;
+	void *scratch;
+	u8 page;
+
+	v.log_guid[3] = 0x42;
+	for (count = VHDX_MAX_LOG_DESCRIPTORS; count <= VHDX_MAX_LOG_DESCRIPTORS + 1; count++) {
+		struct vhdx_log_header *h = (void *)log;
+		struct vhdx_log_desc *d = (void *)(log + 64);
+
+		memset(log, 0, len);
+		sectors = (64 + 32 * count + 4095) / 4096;
+		h->signature = cpu_to_le32(VHDX_LOG_SIGNATURE);
+		h->entry_length = cpu_to_le32(sectors * 4096);
+		h->sequence_number = cpu_to_le64(9);
+		h->descriptor_count = cpu_to_le32(count);
+		h->log_guid[3] = 0x42;
+		h->flushed_file_offset = cpu_to_le64(8 * MiB);
+		h->last_file_offset = cpu_to_le64(8 * MiB);
+		for (i = 0; i < count; i++) {
+			d[i].signature = cpu_to_le32(VHDX_ZERO_SIGNATURE);
+			d[i].leading_bytes = cpu_to_le64(4096);
+			d[i].file_offset = cpu_to_le64(4 * MiB + (u64)(i % 1024) * 4096);
+			d[i].sequence_number = cpu_to_le64(9);
+		}
+		put_crc(log, sectors * 4096, 4);
+		if (count > VHDX_MAX_LOG_DESCRIPTORS) {
+			tap_ok(vhdx_log_find(&v, log, &seq, &why) == -EFBIG &&
+			       strstr(why, "65536"), "more than %u descriptors refused: %s",
+			       VHDX_MAX_LOG_DESCRIPTORS, why);
+			break;
+		}
+		tap_ok(!vhdx_log_find(&v, log, &seq, &why) && seq.descriptors == count,
+		       "%u descriptors: the cap is allowed", count);
+		ov = calloc(vhdx_overlay_room(&seq), sizeof(*ov));
+		scratch = malloc(vhdx_replay_scratch_bytes(&seq));
+		tap_ok(!vhdx_log_replay(&v, log, &seq, ov, &page, scratch, &why) &&
+		       v.ov_n == 1 && ov_is(&ov[0], 4 * MiB, 4 * MiB, NULL),
+		       "%u overlapping zero descriptors index as one range", count);
+		free(scratch);
+		free(ov);
+	}
+	free(log);
 }
 
 static void test_locator(void)
@@ -370,6 +498,8 @@ int main(void)
 	test_bat();
 	test_bitmap();
 	test_log();
+	test_index();
+	test_log_cap();
 	test_locator();
 	return tap_done();
 }

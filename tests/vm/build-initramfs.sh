@@ -44,6 +44,11 @@ fi
 # Modules, with their dependencies, in the host tree's layout.
 mods="virtio_pci virtio_blk crc32c_generic ext4 loop dm-mod dm-bufio dm-zero
 dm-flakey dm-delay dm-snapshot nbd"
+# And what dm-vdisk.ko links against (libcrc32c), which the list above does
+# not pull in; its crc32c driver (a softdep) is crc32c_generic, loaded first.
+if [ -n "${VDISK_KO:-}" ] && [ -f "$VDISK_KO" ]; then
+	mods="$mods $(modinfo -F depends "$VDISK_KO" | tr ',' ' ')"
+fi
 closure()
 {
 	local m d
