@@ -17,7 +17,8 @@ installkernel() {
     # VDISK_KO: a module built in a source tree rather than installed (tests).
     if [ -n "${VDISK_KO:-}" ]; then
         inst_simple "$VDISK_KO" "/lib/modules/$kernel/updates/dm-vdisk.ko"
-        hostonly='' instmods dm-mod dm-bufio
+        # What an installed module would bring along (libcrc32c, ...).
+        hostonly='' instmods dm-mod dm-bufio $(modinfo -F depends "$VDISK_KO" | tr , ' ')
     else
         hostonly='' instmods dm-vdisk
     fi
