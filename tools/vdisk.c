@@ -599,7 +599,8 @@ static int policy_opt(int c, struct vd_open_opts *oo)
 	return 0;
 }
 
-static const struct option create_opts[] = {
+/* Options of create and mount (--options is mount's alone). */
+static const struct option map_opts[] = {
 	{ "partition", required_argument, NULL, 'p' },
 	{ "overlay", required_argument, NULL, 'O' },
 	{ "ignore-parent-id", no_argument, NULL, 'i' },
@@ -608,6 +609,7 @@ static const struct option create_opts[] = {
 	{ "no-partitions", no_argument, NULL, 'P' },
 	{ "allow", required_argument, NULL, 'A' },
 	{ "format", required_argument, NULL, 'F' },
+	{ "options", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -695,7 +697,7 @@ static int cmd_create(int argc, char **argv)
 	int c, t;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", create_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", map_opts, NULL)) != -1) {
 		t = map_opt(c, &m);
 		if (t)
 			return t == 2 ? 2 : bad_usage("unknown create option");
@@ -860,9 +862,11 @@ static int pick_fs(const char *name, const char *image, unsigned long part,
 	return *dev ? 0 : -1;
 }
 
-/* Run @argv; 0 if it exits 0, else -1 with the first line it printed. */
-static int run_cmd(char *argv[], char *err, size_t len)
+/* mount(8) @dev on @dir; 0 if it worked, else -1 with the first line it printed. */
+static int run_mount(const char *opts, const char *dev, const char *dir, char *err,
+		     size_t len)
 {
+	char *const argv[] = { "mount", "-o", (char *)opts, (char *)dev, (char *)dir, NULL };
 	int p[2], status;
 	ssize_t n = 0;
 	pid_t pid;
@@ -890,18 +894,6 @@ static int run_cmd(char *argv[], char *err, size_t len)
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
 }
 
-static const struct option mount_opts[] = {
-	{ "partition", required_argument, NULL, 'p' },
-	{ "overlay", required_argument, NULL, 'O' },
-	{ "ignore-parent-id", no_argument, NULL, 'i' },
-	{ "snapshot", required_argument, NULL, 's' },
-	{ "no-parent", no_argument, NULL, 'n' },
-	{ "allow", required_argument, NULL, 'A' },
-	{ "format", required_argument, NULL, 'F' },
-	{ "options", required_argument, NULL, 'o' },
-	{ NULL, 0, NULL, 0 },
-};
-
 /*
  * vdisk mount IMAGE DIR: map it (partitions too) under the first free name
  * vdisk-mnt<N>, mount the file system read-only (writable with an overlay),
@@ -911,7 +903,6 @@ static int cmd_mount(int argc, char **argv)
 {
 	struct map_req m = { .opts.pol = &policy, .parts = true };
 	char name[32], dev[192] = "", opts[512], err[256];
-	char *cmd[] = { "mount", "-o", NULL, NULL, NULL, NULL };
 	const char *extra = NULL;
 	unsigned long part;
 	struct dm_info info;
@@ -920,7 +911,7 @@ static int cmd_mount(int argc, char **argv)
 	int c, t;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", mount_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:", map_opts, NULL)) != -1) {
 		if (c == 'o') {
 			extra = optarg;
 			continue;
@@ -956,10 +947,7 @@ static int cmd_mount(int argc, char **argv)
 	}
 	snprintf(opts, sizeof(opts), "%s%s%s", m.overlay ? "rw" : "ro",
 		 extra ? "," : "", extra ?: "");
-	cmd[2] = opts;
-	cmd[3] = dev;
-	cmd[4] = argv[optind + 1];
-	if (run_cmd(cmd, err, sizeof(err))) {
+	if (run_mount(opts, dev, argv[optind + 1], err, sizeof(err))) {
 		remove_tree(name);
 		err_at(dev, "cannot mount on %s: %s", argv[optind + 1],
 		       err[0] ? err : "mount failed");
