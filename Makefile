@@ -99,6 +99,8 @@ install: all
 	install -D -m 644 dm-vdisk/dm-vdisk.ko $(DESTDIR)/lib/modules/$(KVER)/updates/dm-vdisk.ko
 	install -D -m 755 tools/vdisk $(DESTDIR)$(SBINDIR)/vdisk
 	install -D -m 644 Documentation/vdisk.8 $(DESTDIR)$(MANDIR)/man8/vdisk.8
+	install -D -m 644 packaging/bash-completion/vdisk \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vdisk
 	install -D -m 755 packaging/initramfs-tools/hooks/vdisk \
 		$(DESTDIR)$(PREFIX)/share/initramfs-tools/hooks/vdisk
 	install -D -m 755 packaging/initramfs-tools/scripts/local-top/vdisk \

@@ -42,6 +42,7 @@ for t in tests/unit/test_*; do
 	[ -x "$t" ] && suite "unit-$(basename "$t")" "$t"
 done
 suite host-read tests/host-read.sh
+suite completion tests/completion.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} suite fuzz tests/fuzz/run.sh
 suite package tests/package.sh
 suite kernels tests/kernels.sh
