@@ -270,18 +270,30 @@ static int qcow_read_unit(struct vd_image *im, const struct vdisk_mapping *m,
 }
 
 /*
+ * A compressed cluster is at least 1/QCOW_MAX_RATIO of its size (deflate
+ * reaches about 1/1032, zstd a little less), and clusters that do not
+ * overlap fit in the file: more than that many means an image that names
+ * the same bytes over and over.
+ */
+#define QCOW_MAX_RATIO	4096
+
+/*
  * Inflate a compressed cluster to check it: each place once (@seen, bit 63
- * set), and no more places than the file has sectors (@inflated).
+ * set), and no more places than QCOW_MAX_RATIO allows (@inflated), so the
+ * work is bounded by the file's size.
  */
 static void check_compressed(struct vd_image *im, struct vd_check *c,
 			     const struct vdisk_mapping *m, u64 idx, uint8_t *unit,
 			     struct vd_seen *seen, uint64_t *inflated)
 {
+	const struct qcow2 *q = &((struct qcow_priv *)im->priv)->q;
+	uint64_t max = QCOW_MAX_RATIO * (im->size / qcow2_cluster_bytes(q)) + 64;
+
 	if (seen_add(seen, (m->sector << 9 | m->skip) | 1ULL << 63))
 		return;
-	if (++*inflated == im->sectors + 1)
-		check_error(c, "more compressed clusters than the file has sectors");
-	else if (*inflated <= im->sectors && qcow_read_unit(im, m, 0, unit))
+	if (++*inflated == max + 1)
+		check_error(c, "more compressed clusters than the file can hold");
+	else if (*inflated <= max && qcow_read_unit(im, m, 0, unit))
 		check_error(c, "compressed cluster %llu is damaged", (unsigned long long)idx);
 }
 
