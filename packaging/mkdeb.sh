@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make deb: a binary package with the helper (built against Debian's
 # libraries), its man page, the initramfs-tools hook and the dracut module
-# for booting from an image, and the module source for DKMS.
+# for booting from an image, and the module source for DKMS; a trigger has
+# initramfs-tools rebuild the initramfs when the package comes or goes.
 # usage: mkdeb.sh VERSION OUTDIR
 set -eu
 cd "$(dirname "$0")/.."
@@ -32,6 +33,7 @@ for s in postinst prerm; do
 	sed "s/@VERSION@/$version/" "packaging/deb/$s" >"$root/DEBIAN/$s"
 	chmod 755 "$root/DEBIAN/$s"
 done
+install -m 644 packaging/deb/triggers "$root/DEBIAN/triggers"
 mkdir -p "$out"
 dpkg-deb --root-owner-group --build "$root" "$out/dm-vdisk_${version}_$arch.deb" >/dev/null
 echo "$out/dm-vdisk_${version}_$arch.deb"
