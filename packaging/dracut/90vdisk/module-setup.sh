@@ -29,7 +29,7 @@ installkernel() {
 
 install() {
     inst_binary "${VDISK_BIN:-$(command -v vdisk)}" /sbin/vdisk
-    inst_multiple mkdir mount blkid
+    inst_multiple mkdir mount blkid ln
     inst_hook cmdline 90 "$moddir/parse-vdisk.sh"
     inst_script "$moddir/vdisk-root.sh" /sbin/vdisk-root
 }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # dracut initqueue job: once the file system holding the image is there,
-# mount it read-only on /run/vdisk/host and map the image as
+# mount it read-only on /run/initramfs/vdisk/host (/run/vdisk/host links
+# there; systemd leaves /run/initramfs alone at shutdown, and the image's
+# loop device keeps it busy until then) and map the image as
 # /dev/mapper/vdiskroot (see vdisk(8) for vdisk.overlay=, vdisk.partition=
 # and vdisk.allow=PATH[,PATH...]).  Runs until it has done so.
 . /lib/dracut-lib.sh
@@ -18,17 +20,19 @@ esac
 
 modprobe -q dm-vdisk
 modprobe -q dm-snapshot
-mkdir -p /run/vdisk/host
-if ! ismounted /run/vdisk/host; then
+host=/run/initramfs/vdisk/host
+mkdir -p "$host" /run/vdisk
+[ -L /run/vdisk/host ] || ln -s ../initramfs/vdisk/host /run/vdisk/host
+if ! ismounted "$host"; then
     # Name the type, as for the root: not every mount probes, and the file
     # system's module may not be loaded yet.
     fstype=$(blkid -o value -s TYPE "$dev")
     [ -n "$fstype" ] || exit 0	# udev has not probed it yet: run again
     modprobe -q "$fstype"
-    mount -r -t "$fstype" "$dev" /run/vdisk/host ||
+    mount -r -t "$fstype" "$dev" "$host" ||
         die "vdisk: cannot mount $dev ($fstype), which holds $path"
 fi
-img=/run/vdisk/host/${path#/}
+img=$host/${path#/}
 [ -e "$img" ] || die "vdisk: $path not found on $dev"
 
 overlay=$(getarg vdisk.overlay=)
