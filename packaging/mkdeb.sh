@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make deb: a binary package with the helper (built against Debian's
 # libraries), its man page, the initramfs-tools hook and the dracut module
-# for booting from an image, and the module source for DKMS.
+# for booting from an image, and the module source for DKMS; a trigger has
+# initramfs-tools rebuild the initramfs when the package comes or goes.
 # usage: mkdeb.sh VERSION OUTDIR
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ trap 'rm -rf "$root"' EXIT
 install -D -m 755 tools/vdisk "$root/usr/sbin/vdisk"
 install -d "$root/usr/share/man/man8"
 gzip -9n <Documentation/vdisk.8 >"$root/usr/share/man/man8/vdisk.8.gz"
+install -D -m 644 packaging/bash-completion/vdisk \
+	"$root/usr/share/bash-completion/completions/vdisk"
 src=$root/usr/src/dm-vdisk-$version
 install -d "$src"
 git ls-files -z Kbuild Makefile dm-vdisk | xargs -0 -I{} cp --parents {} "$src/"
@@ -32,6 +35,7 @@ for s in postinst prerm; do
 	sed "s/@VERSION@/$version/" "packaging/deb/$s" >"$root/DEBIAN/$s"
 	chmod 755 "$root/DEBIAN/$s"
 done
+install -m 644 packaging/deb/triggers "$root/DEBIAN/triggers"
 mkdir -p "$out"
 dpkg-deb --root-owner-group --build "$root" "$out/dm-vdisk_${version}_$arch.deb" >/dev/null
 echo "$out/dm-vdisk_${version}_$arch.deb"

@@ -1,26 +1,142 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot for real from a virtual disk image: a small root file system (busybox)
-# on partition 1 of a disk, converted to VMDK and to QCOW2, both in an ext4
-# file system on a virtio disk.  Debian's kernel boots with an initramfs
-# that Debian's mkinitramfs makes with our hook (packaging/initramfs-tools),
-# maps the image with a RAM overlay and mounts the partition as root; the
-# image's init writes a file and reports.  The image must be unchanged.
-# Then the same with an initramfs dracut makes with packaging/dracut.  TAP.
+# Boot for real from a virtual disk image, the way a user would.
+#
+# A stock Debian 12 (tests/lib/stock-root.sh: debootstrap, systemd, Debian's
+# kernel, initramfs-tools with MODULES=most and no busybox) gets our .deb
+# with "apt-get install ./dm-vdisk_*.deb", which builds the module with
+# DKMS and, through the package's trigger, remakes the initramfs.  That root
+# goes on partition 1 of a disk, converted to QCOW2, VMDK and VHDX, all
+# three in an ext4 file system on a virtio disk.  QEMU boots the root's own
+# kernel and initramfs with only the documented parameters; a unit ordered
+# after multi-user.target writes a marker, reports on the console and
+# powers off.  The image must be unchanged and the shutdown clean.
+# Then an initramfs dracut makes with packaging/dracut boots a small
+# busybox root from a VMDK with the host's kernel.  TAP.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tap.sh
 OUT=tests/out/boot
-KVER=${KVER:-$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
-	sort -V | tail -n 1 | cut -d/ -f4)}
 echo "TAP version 13"
 rm -rf "$OUT"
-mkdir -p "$OUT/root/bin" "$OUT/root/sbin" "$OUT/host/images" "$OUT/conf"
-for d in proc sys dev run tmp; do mkdir -p "$OUT/root/$d"; done
+mkdir -p "$OUT/host/vms"
 
-# The guest's root: busybox and an init that writes to its root and reports.
-cp /bin/busybox "$OUT/root/bin/busybox"
-cat >"$OUT/root/sbin/init" <<'INIT'
+# boot LOG KERNEL INITRD APPEND: QEMU under TCG, the console to $OUT/LOG.
+boot()
+{
+	timeout --foreground -k 10 900 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1536 \
+		-kernel "$2" -initrd "$3" -append "$4" \
+		-no-reboot -display none -nodefaults -net none -serial "file:$OUT/$1" \
+		-drive "file=$OUT/host.ext4,if=virtio,format=raw" </dev/null
+}
+
+image_md5()
+{
+	debugfs -R "cat /vms/$1" "$OUT/host.ext4" 2>/dev/null | md5sum | cut -d' ' -f1
+}
+
+# mbr_disk FILE SIZE_MB: a disk with an MBR whose partition 1 (Linux)
+# starts at 1 MiB and fills the rest.
+mbr_disk()
+{
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+sectors = int(sys.argv[2]) * 2048
+mbr = bytearray(512)
+mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, sectors - 2048)
+mbr[510:512] = b"\x55\xaa"
+with open(sys.argv[1], "wb") as f:
+    f.write(mbr)
+    f.truncate(sectors * 512)
+PY
+}
+
+# --- The stock Debian ---
+cache=$(tests/lib/stock-root.sh)
+result $? "a stock Debian 12 root (debootstrap, cached in ${cache:-?})"
+[ -n "$cache" ] || { tap_end; exit 1; }
+ROOT=$OUT/root
+cp -a "$cache" "$ROOT"
+KV=$(ls "$ROOT/lib/modules" | sort -V | tail -n 1)
+
+# What the guest does once it is up: a oneshot pulled in by, and ordered
+# after, multi-user.target (as systemd-update-utmp-runlevel.service is), so
+# it runs once that target is reached, then powers off the normal way, so
+# the shutdown shows what systemd does with our mounts.
+cat >"$ROOT/usr/local/sbin/vdisk-boot-ok" <<'EOF'
+#!/bin/sh
+echo "written by the guest" >/vdisk-marker && sync
+echo "VDISK-BOOT-OK pid1=$(cat /proc/1/comm)" \
+	"multi-user=$(systemctl is-active multi-user.target)" \
+	"root=$(findmnt -n -o SOURCE /) marker=$(tr ' ' _ </vdisk-marker)" >/dev/console
+systemctl --no-block poweroff
+EOF
+chmod 755 "$ROOT/usr/local/sbin/vdisk-boot-ok"
+cat >"$ROOT/etc/systemd/system/vdisk-boot-ok.service" <<'EOF'
+[Unit]
+Description=dm-vdisk boot test: report on the console, power off
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/vdisk-boot-ok
+
+[Install]
+WantedBy=multi-user.target
+EOF
+echo "/dev/mapper/vdiskroot / ext4 errors=remount-ro 0 1" >"$ROOT/etc/fstab"
+
+# Install the package as a user would, in the root (its kernel, not ours).
+deb=$(make -s deb 2>"$OUT/deb.err" | tail -n 1)
+result "$([ -f "$deb" ]; echo $?)" "make deb: $deb"
+cp "$deb" "$ROOT/tmp/"
+for d in proc sys dev dev/pts; do
+	mount --bind "/$d" "$ROOT/$d"
+done
+# shellcheck disable=SC2016
+DEBIAN_FRONTEND=noninteractive chroot "$ROOT" sh -c \
+	'cd /tmp && apt-get install -y ./dm-vdisk_*.deb && systemctl enable vdisk-boot-ok.service' \
+	>"$OUT/install.log" 2>&1
+status=$?
+for d in dev/pts dev sys proc; do
+	umount "$ROOT/$d"
+done
+result $status "apt-get install ./$(basename "$deb") in the root"
+[ $status -eq 0 ] || tail -n 20 "$OUT/install.log" | sed 's/^/# /'
+rm -f "$ROOT"/tmp/dm-vdisk_*.deb
+grep -q "Processing triggers for initramfs-tools" "$OUT/install.log"
+result $? "the package's trigger ran update-initramfs"
+ko=$(ls "$ROOT/lib/modules/$KV/updates/dkms/dm-vdisk.ko" 2>/dev/null)
+result "$([ -n "$ko" ]; echo $?)" "DKMS built dm-vdisk.ko for the root's kernel $KV"
+lsinitramfs "$ROOT/boot/initrd.img-$KV" >"$OUT/initrd.list" 2>/dev/null
+for f in dm-vdisk.ko sbin/vdisk scripts/local-top/vdisk; do
+	grep -q "$f\$" "$OUT/initrd.list"
+	result $? "the root's initramfs holds $f"
+done
+grep -q 'busybox' "$OUT/initrd.list"
+result "$([ $? -ne 0 ]; echo $?)" "the root's initramfs has no busybox"
+grep -q '^MODULES=most' "$ROOT/etc/initramfs-tools/initramfs.conf"
+result $? "the root's initramfs-tools keeps MODULES=most"
+
+# The root on partition 1 of a disk, as QCOW2, VMDK and VHDX.
+size=$(du -sm "$ROOT" | cut -f1)
+mbr_disk "$OUT/disk.raw" $((size * 13 / 10 + 200))
+mkfs.ext4 -q -F -L guestroot -E offset=1048576 -d "$ROOT" "$OUT/disk.raw" \
+	$((size * 13 / 10 + 199))M
+result $? "the root as ext4 on partition 1 (${size} MiB of files)"
+for fmt in qcow2 vmdk vhdx; do
+	qemu-img convert -f raw -O $fmt "$OUT/disk.raw" "$OUT/host/vms/debian.$fmt"
+done
+rm -f "$OUT/disk.raw"
+# For the dracut boot below: a small busybox root, as a VMDK.
+KVER=${KVER:-$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
+	sort -V | tail -n 1 | cut -d/ -f4)}
+small=$OUT/small
+mkdir -p "$small/bin" "$small/sbin"
+# dracut switches only to a root with these (usable_root).
+for d in proc sys dev run tmp; do mkdir -p "$small/$d"; done
+cp /bin/busybox "$small/bin/busybox"
+cat >"$small/sbin/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 echo "written by the guest" >/hello && /bin/busybox sync
@@ -28,85 +144,74 @@ root=$(/bin/busybox awk '$2 == "/" { print $1 }' /proc/mounts)
 echo "VDISK-BOOT-OK root=$root hello=$(/bin/busybox cat /hello | /bin/busybox tr ' ' _)" >/dev/console
 /bin/busybox poweroff -f
 INIT
-chmod 755 "$OUT/root/sbin/init"
-mkfs.ext4 -q -F -L guestroot -d "$OUT/root" "$OUT/part.ext4" 40M
-# A disk with an MBR and the file system as partition 1 (at 1 MiB).
-python3 - "$OUT/part.ext4" "$OUT/disk.raw" <<'PY'
-import os, struct, sys
-part = os.path.getsize(sys.argv[1]) // 512
-mbr = bytearray(512)
-mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, part)
-mbr[510:512] = b"\x55\xaa"
-with open(sys.argv[2], "wb") as f:
-    f.write(mbr)
-    f.truncate((2048 + part) * 512)
-PY
-dd if="$OUT/part.ext4" of="$OUT/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
-qemu-img convert -f raw -O vmdk "$OUT/disk.raw" "$OUT/host/images/root.vmdk"
-qemu-img convert -f raw -O qcow2 "$OUT/disk.raw" "$OUT/host/images/root.qcow2"
-mkfs.ext4 -q -F -L vdhost -d "$OUT/host" "$OUT/host.ext4" 128M
+chmod 755 "$small/sbin/init"
+mbr_disk "$OUT/small.raw" 41
+mkfs.ext4 -q -F -L smallroot -E offset=1048576 -d "$small" "$OUT/small.raw" 40M
+qemu-img convert -f raw -O vmdk "$OUT/small.raw" "$OUT/host/vms/small.vmdk"
+rm -f "$OUT/small.raw"
+mkfs.ext4 -q -F -L vdhost -d "$OUT/host" "$OUT/host.ext4" \
+	$(($(du -sm "$OUT/host" | cut -f1) * 11 / 10 + 64))M >/dev/null
+result $? "the images in an ext4 file system"
 
-# The initramfs: Debian's configuration, a short module list, our hook.
-cp -r /etc/initramfs-tools/. "$OUT/conf/"
-sed -i 's/^MODULES=.*/MODULES=list/; s/^COMPRESS=.*/COMPRESS=gzip/' "$OUT/conf/initramfs.conf"
-printf '%s\n' virtio_pci virtio_blk ext4 >"$OUT/conf/modules"
-cp -r packaging/initramfs-tools/hooks packaging/initramfs-tools/scripts "$OUT/conf/"
-VDISK_KO=$PWD/dm-vdisk/dm-vdisk.ko VDISK_BIN=$PWD/tools/vdisk-static \
-	mkinitramfs -d "$OUT/conf" -o "$OUT/initrd.img" "$KVER" >"$OUT/mkinitramfs.log" 2>&1
-result $? "mkinitramfs with the vdisk hook for $KVER"
-lsinitramfs "$OUT/initrd.img" >"$OUT/initrd.list" 2>/dev/null
-for f in sbin/vdisk scripts/local-top/vdisk dm-vdisk.ko dm-snapshot.ko; do
-	grep -q "$f\$" "$OUT/initrd.list"
-	result $? "the initramfs holds $f"
+for fmt in qcow2 vmdk vhdx; do
+	log=stock.$fmt.log
+	before=$(image_md5 "debian.$fmt")
+	start=$SECONDS
+	boot "$log" "$ROOT/boot/vmlinuz-$KV" "$ROOT/boot/initrd.img-$KV" \
+		"vdisk.root=LABEL=vdhost:/vms/debian.$fmt vdisk.partition=1 console=ttyS0"
+	line=$(grep -a 'VDISK-BOOT-OK' "$OUT/$log" | tail -n 1)
+	result "$([ -n "$line" ]; echo $?)" \
+		"$fmt: the stock Debian booted from the image ($((SECONDS - start)) s)"
+	echo "$line" | grep -q 'pid1=systemd multi-user=active '
+	result $? "$fmt: systemd is PID 1 and reached multi-user.target"
+	echo "$line" | grep -q 'root=/dev/mapper/vdiskroot '
+	result $? "$fmt: its root is /dev/mapper/vdiskroot"
+	echo "$line" | grep -q 'marker=written_by_the_guest'
+	result $? "$fmt: it wrote a marker to its root (the RAM overlay)"
+	[ -n "$line" ] || tail -n 25 "$OUT/$log" | sed 's/^/# /'
+	result "$([ "$(image_md5 "debian.$fmt")" = "$before" ]; echo $?)" \
+		"$fmt: the image is unchanged"
+	# systemd must neither stop nor unmount the image's file system (the
+	# root's loop device holds it until power-off).  The loop and dm
+	# devices under the root stay, as for any root on LVM or LUKS.
+	bad=$(grep -a -i -E 'fail.*(unmount|umount)|vdisk.?host|not all file systems' "$OUT/$log")
+	grep -aq 'All filesystems unmounted' "$OUT/$log"
+	result "$([ $? -eq 0 ] && [ -z "$bad" ]; echo $?)" \
+		"$fmt: the shutdown unmounted all file systems, without failures"
+	[ -z "$bad" ] || echo "$bad" | sed 's/^/# /'
+	grep -aq 'reboot: Power down' "$OUT/$log"
+	result $? "$fmt: the guest powered off"
 done
 
-image_md5()
-{
-	debugfs -R "cat /images/$1" "$OUT/host.ext4" 2>/dev/null | md5sum | cut -d' ' -f1
-}
+# A wrong path: a clear message, then the initramfs's panic (panic=-1:
+# at once, so QEMU exits).
+boot missing.log "$ROOT/boot/vmlinuz-$KV" "$ROOT/boot/initrd.img-$KV" \
+	"vdisk.root=LABEL=vdhost:/vms/missing.vmdk console=ttyS0 panic=-1"
+grep -aq 'vdisk: /vms/missing.vmdk not found on /dev/vda' "$OUT/missing.log"
+result $? "a missing image: \"vdisk: /vms/missing.vmdk not found on /dev/vda\""
 
-# boot INITRD IMAGE PARAMS: the console goes to $OUT/IMAGE.INITRD.log.
-boot()
-{
-	timeout --foreground -k 10 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
-		-kernel "/boot/vmlinuz-$KVER" -initrd "$OUT/$1.img" \
-		-append "console=ttyS0 panic=-1 rw vdisk.root=LABEL=vdhost:/images/$2 $3" \
-		-no-reboot -display none -nodefaults -net none -serial "file:$OUT/$2.$1.log" \
-		-drive "file=$OUT/host.ext4,if=virtio,format=raw" </dev/null
-}
-
-# boots INITRD IMAGE: boot it with a RAM overlay, root on partition 1.
-boots()
-{
-	local log=$OUT/$2.$1.log before line
-
-	before=$(image_md5 "$2")
-	boot "$1" "$2" "vdisk.overlay=ram vdisk.partition=1"
-	line=$(grep -a 'VDISK-BOOT-OK' "$log" | grep -v 'echo' | tail -n 1)
-	result "$([ -n "$line" ]; echo $?)" "$1, $2: the guest booted into the image's init"
-	echo "$line" | grep -q 'root=/dev/mapper/vdiskroot '
-	result $? "$1, $2: its root is /dev/mapper/vdiskroot"
-	echo "$line" | grep -q 'hello=written_by_the_guest'
-	result $? "$1, $2: it wrote a file to its root (the RAM overlay)"
-	[ -n "$line" ] || tail -n 25 "$log" | sed 's/^/# /'
-	result "$([ "$(image_md5 "$2")" = "$before" ]; echo $?)" "$1, $2: the image is unchanged"
-}
-
-boots initrd root.vmdk
-boots initrd root.qcow2
-# A wrong path: a clear message, then the initramfs's panic (here: power off).
-boot initrd missing.vmdk ""
-grep -aq 'vdisk: /images/missing.vmdk not found on /dev/vda' "$OUT/missing.vmdk.initrd.log"
-result $? "a missing image: \"vdisk: /images/missing.vmdk not found on /dev/vda\""
-
-# dracut (Fedora, RHEL, ...): our module in a copy of dracut's modules.
+# --- dracut (Fedora, RHEL, ...): our module in a copy of dracut's ---
+# The guest's root is busybox, but the host file system is mounted by our
+# module alone: no busybox in the initramfs, ext4 not loaded beforehand.
 cp -a /usr/lib/dracut "$OUT/dracut"
 cp -r packaging/dracut/90vdisk "$OUT/dracut/modules.d/"
 VDISK_KO=$PWD/dm-vdisk/dm-vdisk.ko VDISK_BIN=$PWD/tools/vdisk-static \
 	dracutbasedir=$PWD/$OUT/dracut dracut --force --no-hostonly --no-hostonly-cmdline \
 	-m "bash base udev-rules kernel-modules rootfs-block dm vdisk" \
-	--add-drivers "virtio_pci virtio_blk ext4" "$OUT/dracut.img" "$KVER" \
+	--add-drivers "virtio_pci virtio_blk" "$OUT/dracut.img" "$KVER" \
 	>"$OUT/dracut.log" 2>&1
 result $? "dracut with the vdisk module for $KVER"
-boots dracut root.vmdk
+lsinitrd "$OUT/dracut.img" 2>/dev/null | grep -q 'busybox'
+result "$([ $? -ne 0 ]; echo $?)" "the dracut initramfs has no busybox"
+before=$(image_md5 small.vmdk)
+boot small.dracut.log "/boot/vmlinuz-$KVER" "$OUT/dracut.img" \
+	"console=ttyS0 panic=-1 rd.shell=0 rw vdisk.root=LABEL=vdhost:/vms/small.vmdk vdisk.overlay=ram vdisk.partition=1"
+line=$(grep -a 'VDISK-BOOT-OK' "$OUT/small.dracut.log" | grep -v 'echo' | tail -n 1)
+result "$([ -n "$line" ]; echo $?)" "dracut, vmdk: the guest booted into the image's init"
+echo "$line" | grep -q 'root=/dev/mapper/vdiskroot '
+result $? "dracut, vmdk: its root is /dev/mapper/vdiskroot"
+echo "$line" | grep -q 'hello=written_by_the_guest'
+result $? "dracut, vmdk: it wrote a file to its root (the RAM overlay)"
+[ -n "$line" ] || tail -n 25 "$OUT/small.dracut.log" | sed 's/^/# /'
+result "$([ "$(image_md5 small.vmdk)" = "$before" ]; echo $?)" "dracut, vmdk: the image is unchanged"
 tap_end

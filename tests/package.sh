@@ -14,6 +14,7 @@ result "$([ -f "$deb" ]; echo $?)" "make deb: $deb"
 files=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 version=$(dpkg-deb -f "$deb" Version)
 for f in ./usr/sbin/vdisk ./usr/share/man/man8/vdisk.8.gz \
+	./usr/share/bash-completion/completions/vdisk \
 	"./usr/src/dm-vdisk-$version/dkms.conf" "./usr/src/dm-vdisk-$version/Kbuild" \
 	"./usr/src/dm-vdisk-$version/dm-vdisk/core/vhdx.c" \
 	./usr/share/initramfs-tools/hooks/vdisk ./usr/share/initramfs-tools/scripts/local-top/vdisk \

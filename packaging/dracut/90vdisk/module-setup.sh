@@ -23,11 +23,14 @@ installkernel() {
         hostonly='' instmods dm-vdisk
     fi
     hostonly='' instmods dm-snapshot loop
+    # Which file system will hold the image is not known now (hostonly
+    # mode adds only this system's own): the usual ones.
+    hostonly='' instmods -o ext4 xfs btrfs vfat exfat
 }
 
 install() {
     inst_binary "${VDISK_BIN:-$(command -v vdisk)}" /sbin/vdisk
-    inst_multiple mkdir mount
+    inst_multiple mkdir mount blkid ln
     inst_hook cmdline 90 "$moddir/parse-vdisk.sh"
     inst_script "$moddir/vdisk-root.sh" /sbin/vdisk-root
 }
