@@ -29,6 +29,23 @@ qemu-img convert -f raw -O qcow2 "$D/disk.raw" "$D/disk.qcow2"
 qemu-img convert -f raw -O vhdx "$D/disk.raw" "$D/disk.vhdx"
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$D/disk.raw" "$D/stream.vmdk"
 qemu-img convert -c -f raw -O qcow2 "$D/disk.raw" "$D/comp.qcow2"
+# 2 MiB clusters: the memory a plain QCOW2 device holds however large they are.
+qemu-img convert -f raw -O qcow2 -o cluster_size=2M "$D/disk.raw" "$D/big.qcow2"
+# The same disk as a VHDX our writer makes, clean and with a dirty log of
+# 65000 descriptors (near the cap of 65536) that change nothing: reads must not pay for
+# the log (qemu does not open a dirty image read-only: no qemu-nbd run).
+python3 - "$D" <<'PY'
+import sys
+sys.path.insert(0, "tests/lib")
+import vhdxgen
+d = sys.argv[1]
+with open(d + "/disk.raw", "rb") as f:
+    data = f.read()
+v = vhdxgen.Vhdx(len(data), block_size=1 << 20, seed=7)
+v.write(0, data)
+v.save(d + "/gen-clean.vhdx")
+v.save(d + "/gen-log.vhdx", log=True, many=65000)
+PY
 # Memory against image size: 1 GiB and 64 GiB sparse images, data spread out.
 for g in 1 64; do
 	qemu-img create -q -f qcow2 "$D/sparse$g.qcow2" "${g}G"

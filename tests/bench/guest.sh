@@ -10,18 +10,23 @@ set -e
 loop=$(/usr/sbin/losetup -r --direct-io=on -f --show disk.raw)
 echo "0 $(blockdev --getsz "$loop") linear $loop 0" | dmsetup create --readonly floor
 [ -b /dev/mapper/floor ] || dmsetup mknodes floor
+# IMAGE:FORMAT of each device; those after "--" have no qemu-nbd run.
+images="disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx stream.vmdk:vmdk comp.qcow2:qcow2
+	big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"
 vdevs=
-for img in disk.vmdk disk.qcow2 disk.vhdx stream.vmdk comp.qcow2; do
-	name=v-$(echo "$img" | tr . -)
-	vdevs="$vdevs $(vdisk create "$name" "$img")"
+for img in $images; do
+	[ "$img" = -- ] && continue
+	name=v-$(echo "${img%:*}" | tr . -)
+	vdevs="$vdevs $(vdisk create "$name" "${img%:*}")"
 done
 devs="/dev/mapper/floor $vdevs"
 mkdir -p /var/lock	# qemu-nbd -c keeps its socket there
 : >/tmp/nbd
 i=0
-for img in disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx stream.vmdk:vmdk comp.qcow2:qcow2; do
+for img in $images; do
+	[ "$img" = -- ] && break
 	qemu-nbd -r -f "${img#*:}" -c /dev/nbd$i "${img%:*}"
-	echo "/dev/nbd$i ${img%:*} ${img#*:}" >>/tmp/nbd
+	echo "/dev/nbd$i ${img%:*} ${img#*:} v-$(echo "${img%:*}" | tr . -)" >>/tmp/nbd
 	devs="$devs /dev/nbd$i"
 	i=$((i + 1))
 done
@@ -47,10 +52,9 @@ done
 # qemu-nbd reading the same image: ratios compare runs seconds apart, as
 # TCG's speed drifts by tens of percent within a minute.
 order=/dev/mapper/floor
-i=0
 for v in $vdevs; do
-	order="$order $v /dev/nbd$i /dev/mapper/floor"
-	i=$((i + 1))
+	nbd=$(awk -v v="${v#/dev/mapper/}" '$4 == v { print $1 }' /tmp/nbd)
+	order="$order $v $nbd /dev/mapper/floor"
 done
 for r in $(seq 1 "$ROUNDS"); do
 	for load in "read 1M 8 seq-1M-qd8" "randread 4k 32 rand-4k-qd32" \

@@ -17,10 +17,12 @@ for line in open(sys.argv[1]):
         mem.setdefault(f[1], {}).update(zip(f[2::2], f[3::2]))
 
 names = {"/dev/mapper/floor": "floor (dm-linear, raw)"}
-fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "stream-vmdk", "comp-qcow2"]
+fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "stream-vmdk", "comp-qcow2",
+        "big-qcow2", "gen-clean-vhdx", "gen-log-vhdx"]
 for i, fmt in enumerate(fmts):
     names[f"/dev/mapper/v-{fmt}"] = f"vdisk {fmt}"
-    names[f"/dev/nbd{i}"] = f"qemu-nbd {fmt}"
+    if fmt != "gen-log-vhdx":  # qemu does not open a dirty VHDX read-only
+        names[f"/dev/nbd{i}"] = f"qemu-nbd {fmt}"
 loads = ["seq-1M-qd8", "rand-4k-qd32", "rand-4k-qd1", "cold-rand-4k-qd32",
          "cold-seq-1M-qd8"]
 
@@ -72,6 +74,14 @@ for fmt in fmts:
         print("%-26s" % f"{fmt}/{label}" +
               "".join("%20s" % cell(ratios[(fmt, label, l)]) for l in loads))
 print("(medians of the rounds' ratios, with their range)")
+# The dirty log's cost: each against the floor beside it, then one over the
+# other (the same disk, the same writer, the same layout).
+print("\n%-26s" % "VHDX log / clean" + "".join(
+    "%20s" % ("-" if not (ratios[("gen-log-vhdx", "floor", l)] and
+                          ratios[("gen-clean-vhdx", "floor", l)]) else "%.2f" % (
+        statistics.median(ratios[("gen-log-vhdx", "floor", l)]) /
+        statistics.median(ratios[("gen-clean-vhdx", "floor", l)]))) for l in loads))
+print("(65000-descriptor dirty log over the clean image, both against the floor)")
 if mem:
     print("\nmemory (KiB; cache_mb %s)" % mem.pop("module", {}).get("cache_mb", "?"))
     print("%-26s%20s%20s" % ("device", "target holds", "dm-bufio holds"))
