@@ -35,7 +35,10 @@ static bool is_extended(uint8_t type)
 	return type == 0x05 || type == 0x0f || type == 0x85;
 }
 
-/* Read the MBR and, behind a protective one, the GPT header.  1: none. */
+/*
+ * Read the MBR and, behind a protective one, the GPT header.  1: none;
+ * -1: unreadable or damaged, said in one line naming @what unless NULL.
+ */
 static int table_read(int fd, const char *what, struct table *t)
 {
 	uint8_t *hdr;
@@ -49,7 +52,8 @@ static int table_read(int fd, const char *what, struct table *t)
 	if (ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > 0)
 		t->ss = (uint32_t)ssz;
 	if (ioctl(fd, BLKGETSIZE64, &bytes) || pread_full(fd, t->mbr, sizeof(t->mbr), 0))
-		return err_at(what, "cannot read the partition table: %s", strerror(errno));
+		return what ? err_at(what, "cannot read the partition table: %s",
+				     strerror(errno)) : -1;
 	t->blocks = bytes / t->ss;
 	if (t->mbr[510] != 0x55 || t->mbr[511] != 0xaa)
 		return 1;
@@ -64,13 +68,14 @@ static int table_read(int fd, const char *what, struct table *t)
 		return 0;
 	hdr = xmalloc(t->ss);
 	if (pread_full(fd, hdr, t->ss, t->ss) || memcmp(hdr, "EFI PART", 8)) {
-		r = err_at(what, "protective MBR but no GPT header");
+		r = what ? err_at(what, "protective MBR but no GPT header") : -1;
 	} else {
 		t->gpt_table = get_unaligned_le64(hdr + 72);
 		t->gpt_count = get_unaligned_le32(hdr + 80);
 		t->gpt_esize = get_unaligned_le32(hdr + 84);
 		if (t->gpt_esize < 128 || t->gpt_esize > GPT_MAX_ENTRY || t->gpt_esize % 8)
-			r = err_at(what, "GPT entry size %u is not valid", t->gpt_esize);
+			r = what ? err_at(what, "GPT entry size %u is not valid",
+					  t->gpt_esize) : -1;
 	}
 	free(hdr);
 	return r;
@@ -170,23 +175,20 @@ int part_find(int fd, const char *what, unsigned int n, uint64_t *start,
 	return 0;
 }
 
-int part_list(int fd, const char *what, struct vd_part *parts, unsigned int max)
+int part_list(int fd, struct vd_part *parts, unsigned int max)
 {
 	unsigned int n, last, found = 0;
 	uint64_t first, count;
 	struct table t;
-	int r = table_read(fd, what, &t);
 
-	if (r)
-		return r > 0 ? 0 : -1;
+	/* A disk whose first sectors cannot be read has no partitions to list. */
+	if (table_read(fd, NULL, &t))
+		return 0;
 	last = t.gpt ? (t.gpt_count < GPT_MAX_COUNT ? t.gpt_count : GPT_MAX_COUNT) :
 		4 + EBR_MAX;
 	for (n = 1; n <= last && found < max; n++) {
-		r = entry(&t, n, &first, &count);
-		if (r < 0)
-			return err_at(what, "cannot read partition %u: %s", n, strerror(errno));
-		/* What does not fit the disk is not mapped, as kpartx skips it. */
-		if (r || !inside(&t, first, count))
+		/* What cannot be read or does not fit is skipped, as kpartx does. */
+		if (entry(&t, n, &first, &count) || !inside(&t, first, count))
 			continue;
 		parts[found].n = n;
 		to_sectors(&t, first, count, &parts[found].start, &parts[found].len);

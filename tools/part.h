@@ -16,9 +16,9 @@ struct vd_part {
 int part_find(int fd, const char *what, unsigned int n, uint64_t *start,
 	      uint64_t *len);
 /*
- * Every partition of the disk on @fd that lies inside it, at most @max:
- * their count (0 without a partition table), or -1 having said why.
+ * Every partition of the disk on @fd that can be read and lies inside it,
+ * at most @max: their count (0 without a readable partition table).
  */
-int part_list(int fd, const char *what, struct vd_part *parts, unsigned int max);
+int part_list(int fd, struct vd_part *parts, unsigned int max);
 
 #endif

@@ -551,8 +551,11 @@ static int remove_partitions(const char *disk, dev_t disk_dev)
 	return r;
 }
 
-/* Every partition of @disk as <disk>p<N> (losetup -P, kpartx). */
-static int create_partitions(const char *disk, const char *overlay, const char *image)
+/*
+ * Every partition of @disk as <disk>p<N> (losetup -P, kpartx); a disk
+ * whose table cannot be read (damaged images are mapped too) has none.
+ */
+static int create_partitions(const char *disk, const char *overlay)
 {
 	struct vd_part parts[MAX_PARTS];
 	char pname[160];
@@ -561,7 +564,7 @@ static int create_partitions(const char *disk, const char *overlay, const char *
 
 	if (fd < 0)
 		return -1;
-	n = part_list(fd, image, parts, MAX_PARTS);
+	n = part_list(fd, parts, MAX_PARTS);
 	close(fd);
 	for (i = 0; i < n; i++) {
 		snprintf(pname, sizeof(pname), "%sp%u", disk, parts[i].n);
@@ -570,7 +573,7 @@ static int create_partitions(const char *disk, const char *overlay, const char *
 			return -1;
 		}
 	}
-	return n < 0 ? -1 : 0;
+	return 0;
 }
 
 static int strtoul_part(const char *s, unsigned long *n)
@@ -679,7 +682,7 @@ static int map_image(const char *name, const char *image, const struct map_req *
 			r = -1;
 		}
 		if (!r && !m->part && m->parts &&
-		    create_partitions(disk, m->overlay, image)) {
+		    create_partitions(disk, m->overlay)) {
 			remove_tree(disk);
 			r = -1;
 		}
