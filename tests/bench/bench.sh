@@ -55,11 +55,14 @@ for g in 1 64; do
 done
 cp tests/bench/guest.sh "$D/run"
 printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
+# BENCH_IMAGES="IMAGE:FORMAT ... [-- IMAGE:FORMAT ...]": only those (the
+# ones after -- without qemu-nbd), e.g. "gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx".
+[ -z "${BENCH_IMAGES:-}" ] || printf "IMAGES='%s'\n" "$BENCH_IMAGES" >>"$D/params"
 
 export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup"
 tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
 echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 20 minutes under TCG)"
 tests/vm/run-guest.sh --mem 2048 --timeout 3600 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
 	>"$OUT/raw.txt"
-grep -v '^RESULT\|^MEM' "$OUT/raw.txt" || true
+grep -v '^RESULT\|^MEM\|^NBD' "$OUT/raw.txt" || true
 python3 tests/bench/report.py "$OUT/raw.txt"

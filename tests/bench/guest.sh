@@ -11,8 +11,9 @@ loop=$(/usr/sbin/losetup -r --direct-io=on -f --show disk.raw)
 echo "0 $(blockdev --getsz "$loop") linear $loop 0" | dmsetup create --readonly floor
 [ -b /dev/mapper/floor ] || dmsetup mknodes floor
 # IMAGE:FORMAT of each device; those after "--" have no qemu-nbd run.
-images="disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx stream.vmdk:vmdk comp.qcow2:qcow2
-	big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"
+# BENCH_IMAGES (in params) measures only those.
+images=${IMAGES:-"disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx stream.vmdk:vmdk
+	comp.qcow2:qcow2 big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"}
 vdevs=
 for img in $images; do
 	[ "$img" = -- ] && continue
@@ -27,6 +28,7 @@ for img in $images; do
 	[ "$img" = -- ] && break
 	qemu-nbd -r -f "${img#*:}" -c /dev/nbd$i "${img%:*}"
 	echo "/dev/nbd$i ${img%:*} ${img#*:} v-$(echo "${img%:*}" | tr . -)" >>/tmp/nbd
+	echo "NBD /dev/nbd$i v-$(echo "${img%:*}" | tr . -)"
 	devs="$devs /dev/nbd$i"
 	i=$((i + 1))
 done

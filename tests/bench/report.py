@@ -8,21 +8,25 @@ from collections import defaultdict
 res = defaultdict(list)
 order = defaultdict(list)  # load -> [(device, value)] in the order run
 mem = {}  # name -> {key: value}
+nbd = {}  # /dev/nbdN -> the image it serves, as guest.sh says
 for line in open(sys.argv[1]):
     f = line.split()
     if f and f[0] == "RESULT" and len(f) == 5:
         res[(f[1], f[2])].append((float(f[3]), int(f[4])))
         order[f[2]].append((f[1], float(f[3]) if "seq" in f[2] else int(f[4])))
+    elif f and f[0] == "NBD" and len(f) == 3:
+        nbd[f[1]] = f[2][2:]
     elif f and f[0] == "MEM" and len(f) % 2 == 0:
         mem.setdefault(f[1], {}).update(zip(f[2::2], f[3::2]))
 
 names = {"/dev/mapper/floor": "floor (dm-linear, raw)"}
 fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "stream-vmdk", "comp-qcow2",
         "big-qcow2", "gen-clean-vhdx", "gen-log-vhdx"]
-for i, fmt in enumerate(fmts):
+for fmt in fmts:
     names[f"/dev/mapper/v-{fmt}"] = f"vdisk {fmt}"
-    if fmt != "gen-log-vhdx":  # qemu does not open a dirty VHDX read-only
-        names[f"/dev/nbd{i}"] = f"qemu-nbd {fmt}"
+    # qemu does not open a dirty VHDX read-only: gen-log-vhdx has none
+    for dev in (d for d, f in nbd.items() if f == fmt):
+        names[dev] = f"qemu-nbd {fmt}"
 loads = ["seq-1M-qd8", "rand-4k-qd32", "rand-4k-qd1", "cold-rand-4k-qd32",
          "cold-seq-1M-qd8"]
 
