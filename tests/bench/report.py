@@ -41,6 +41,8 @@ def med(dev, load):
 
 print("\n%-26s" % "device" + "".join("%20s" % l for l in loads))
 for dev, name in names.items():
+    if not any(med(dev, l) is not None for l in loads):
+        continue
     print("%-26s" % name + "".join(
         "%20s" % ("-" if med(dev, l) is None else "%.1f" % med(dev, l)) for l in loads))
 print("(seq: MB/s; rand: IOPS; medians of the rounds)\n")
@@ -75,6 +77,8 @@ def cell(r):
 print("%-26s" % "ratio" + "".join("%20s" % l for l in loads))
 for fmt in fmts:
     for label in ("floor", "qemu-nbd"):
+        if not any(ratios[(fmt, label, l)] for l in loads):
+            continue  # not measured in this run (BENCH_IMAGES)
         print("%-26s" % f"{fmt}/{label}" +
               "".join("%20s" % cell(ratios[(fmt, label, l)]) for l in loads))
 print("(medians of the rounds' ratios, with their range)")
