@@ -126,20 +126,6 @@ static struct vd_disk *open_chain(const char *path, struct vd_image *im,
 				  struct chain *c, const struct vd_disk *child,
 				  bool raw_ok, bool *unknown);
 
-static const char *const known_formats[] = {
-	"vmdk", "sesparse", "qcow", "qcow2", "vhdx", "raw",
-};
-
-bool vd_format_known(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(known_formats); i++)
-		if (!strcmp(name, known_formats[i]))
-			return true;
-	return false;
-}
-
 static int open_parent(struct vd_disk *d, struct chain *c)
 {
 	const struct vd_ident *id = &d->ident;

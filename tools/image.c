@@ -136,6 +136,11 @@ static const struct vd_format *format_named(const char *name)
 	return NULL;
 }
 
+bool vd_format_known(const char *name)
+{
+	return !strcmp(name, "raw") || format_named(name);
+}
+
 bool image_looks_like(struct vd_image *im, const char *name)
 {
 	const struct vd_format *f = format_named(name);
