@@ -7,6 +7,14 @@ PKGS="gcc make libc6-dev linux-image-amd64 linux-headers-amd64 qemu-system-x86
 qemu-utils busybox-static dmsetup kmod cpio e2fsprogs python3 fio zlib1g-dev libzstd-dev clang libclang-rt-14-dev
 initramfs-tools dracut-core dwarves dkms debootstrap bash-completion"
 
+# A package run that was killed half way (a test that installs ours, say)
+# leaves dpkg "interrupted", and apt then refuses everything: finish it.
+if [ "$(id -u)" -eq 0 ] && { [ -n "$(dpkg --audit 2>/dev/null)" ] ||
+	[ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; }; then
+	echo "# dpkg was interrupted: dpkg --configure -a"
+	DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null
+fi
+
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
