@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Device-mapper through its ioctls: no libdevmapper, so the helper works
- * statically linked in an initramfs and without udev.
+ * statically linked in an initramfs (Debian ships no static libdevmapper)
+ * and without udev.  Where udev runs, it is told of, and waited for on,
+ * every event the way libdevmapper does it, so dmsetup's udev rules treat
+ * our devices as their own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -101,6 +106,90 @@ static int dm_call(unsigned long cmd, struct dm_ioctl **iop)
 	}
 }
 
+/*
+ * The udev cookie: DM_COOKIE in the uevent is event_nr.  Its upper 16 bits
+ * are flags for dmsetup's rules; its lower 16 bits, with COOKIE_MAGIC above
+ * them, are the key of a System V semaphore that 95-dm-notify.rules
+ * decrements (dmsetup udevcomplete) once udev has handled the event.
+ */
+#define COOKIE_MAGIC		0x0D4Du
+#define UDEV_PRIMARY_SOURCE	0x0040u	/* an event we caused, not a rescan */
+#define UDEV_WAIT_SECONDS	30
+
+struct cookie {
+	int semid;	/* -1: nothing to wait for */
+};
+
+static bool exists_in(const char * const *dirs, const char *name)
+{
+	char path[PATH_MAX];
+
+	for (; *dirs; dirs++) {
+		snprintf(path, sizeof(path), "%s/%s", *dirs, name);
+		if (access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* udev runs, and the rules that complete a cookie are there to run. */
+static bool udev_completes(void)
+{
+	static const char * const rules[] = { "/etc/udev/rules.d", "/run/udev/rules.d",
+		"/usr/lib/udev/rules.d", "/lib/udev/rules.d", NULL };
+	static const char * const sbin[] = { "/sbin", "/usr/sbin", NULL };
+
+	return exists_in(rules, "95-dm-notify.rules") && exists_in(sbin, "dmsetup");
+}
+
+/* Before an ioctl that makes a uevent: flags, and a semaphore to wait on. */
+static void cookie_begin(struct cookie *c, struct dm_ioctl *io)
+{
+	uint16_t base = 0;
+	int tries;
+
+	c->semid = -1;
+	if (access("/run/udev/control", F_OK))
+		return;		/* no udev: we make the nodes */
+	for (tries = 0; udev_completes() && tries < 16; tries++) {
+		if (getrandom(&base, sizeof(base), 0) != sizeof(base) || !base)
+			continue;
+		c->semid = semget((key_t)(COOKIE_MAGIC << 16 | base), 1,
+				  0600 | IPC_CREAT | IPC_EXCL);
+		if (c->semid >= 0 || errno != EEXIST)
+			break;
+	}
+	/* Ours and the event's: udev takes one, we take the other. */
+	if (c->semid >= 0 && semctl(c->semid, 0, SETVAL, 2) < 0) {
+		semctl(c->semid, 0, IPC_RMID);
+		c->semid = -1;
+	}
+	if (c->semid < 0)
+		base = 0;	/* flags alone: the rules then complete nothing */
+	io->event_nr = UDEV_PRIMARY_SOURCE << 16 | base;
+}
+
+/* After it: if the event was sent, wait until udev has handled it. */
+static void cookie_end(struct cookie *c, bool sent, const char *name)
+{
+	struct timespec ts = { UDEV_WAIT_SECONDS, 0 };
+	struct sembuf ours = { 0, -1, IPC_NOWAIT }, zero = { 0, 0, 0 };
+
+	if (c->semid < 0)
+		return;
+	if (sent && semop(c->semid, &ours, 1) == 0)
+		while (semtimedop(c->semid, &zero, 1, &ts) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				err_at(name, "udev did not handle the device in %d s",
+				       UDEV_WAIT_SECONDS);
+			break;
+		}
+	semctl(c->semid, 0, IPC_RMID);
+	c->semid = -1;
+}
+
 int dm_target_present(const char *type)
 {
 	struct dm_ioctl *io = dm_buf(NULL, DM_BUF_SIZE);
@@ -176,7 +265,8 @@ int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
 	      unsigned int nsegs, dev_t *dev, bool rw)
 {
 	struct dm_ioctl *io = dm_buf(name, sizeof(struct dm_ioctl));
-	int saved;
+	struct cookie c;
+	int saved, r;
 
 	snprintf(io->uuid, sizeof(io->uuid), "%s", uuid);
 	if (dm_call(DM_DEV_CREATE, &io)) {
@@ -198,13 +288,15 @@ int dm_create(const char *name, const char *uuid, const struct dm_seg *segs,
 	}
 
 	io = dm_buf(name, sizeof(struct dm_ioctl));
-	if (dm_call(DM_DEV_SUSPEND, &io)) {	/* no SUSPEND flag: resume */
-		saved = errno;
-		free(io);
+	cookie_begin(&c, io);
+	r = dm_call(DM_DEV_SUSPEND, &io);	/* no SUSPEND flag: resume */
+	saved = errno;
+	cookie_end(&c, r == 0, name);
+	free(io);
+	if (r) {
 		dm_remove(name);
 		return err_at(name, "cannot activate device: %s", strerror(saved));
 	}
-	free(io);
 	return 0;
 }
 
@@ -231,12 +323,17 @@ int dm_status(const char *name, char *type, size_t tlen, char *buf, size_t len)
 int dm_remove(const char *name)
 {
 	struct dm_ioctl *io;
-	int tries, r = -1;
+	struct cookie c;
+	int tries, saved, r = -1;
 
 	/* Something (udev's blkid, a reader) may hold it for a moment. */
 	for (tries = 0; tries < 50; tries++) {
 		io = dm_buf(name, sizeof(struct dm_ioctl));
+		cookie_begin(&c, io);
 		r = dm_call(DM_DEV_REMOVE, &io);
+		saved = errno;
+		cookie_end(&c, r == 0, name);
+		errno = saved;
 		free(io);
 		if (r == 0 || errno != EBUSY)
 			break;
