@@ -34,5 +34,9 @@ check "vdisk u" "umount "
 check "vdisk create x y --no-p" "--no-parent --no-partitions "
 check "vdisk info --format qc" "qcow qcow2 "
 check "vdisk list " "--json "
+printf '# images\nweb /vms/web.vmdk nofail\n\nwin /vms/win.vhdx\n' >/tmp/vdisktab.comp
+VDISKTAB=/tmp/vdisktab.comp check "vdisk attach w" "web win "
+VDISKTAB=/tmp/vdisktab.comp check "vdisk at" "attach "
+rm -f /tmp/vdisktab.comp
 check "vdisk check tests/lib/mkim" "tests/lib/mkimages.py "
 tap_end

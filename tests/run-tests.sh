@@ -43,6 +43,7 @@ for t in tests/unit/test_*; do
 done
 suite host-read tests/host-read.sh
 suite completion tests/completion.sh
+suite vdisktab tests/vdisktab.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} suite fuzz tests/fuzz/run.sh
 suite package tests/package.sh
 suite kernels tests/kernels.sh

@@ -21,6 +21,7 @@
 #include "loop.h"
 #include "part.h"
 #include "ref.h"
+#include "tab.h"
 #include "util.h"
 
 #ifndef VDISK_VERSION
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 		"                         map IMAGE and mount its file system on DIR,\n"
 		"                         read-only unless there is an overlay\n"
 		"  umount DIR             unmount DIR and remove what mount made\n"
+		"  attach NAME            map the image /etc/vdisktab names NAME (vdisktab(5))\n"
+		"  detach NAME            remove NAME if it is mapped\n"
 		"  info IMAGE|NAME [--json]\n"
 		"                         describe IMAGE and the files it names, or the\n"
 		"                         device NAME\n"
@@ -711,6 +714,53 @@ static int cmd_create(int argc, char **argv)
 		return 1;
 	printf("/dev/mapper/%s\n", argv[optind]);
 	return 0;
+}
+
+/* Map the line of vdisktab(5) for NAME, as its unit at boot does. */
+static int cmd_attach(int argc, char **argv)
+{
+	struct map_req m = { .opts.pol = &policy, .parts = true };
+	struct tab_entry *e;
+	unsigned int i;
+	int r;
+
+	if (argc != 2)
+		return bad_usage("attach needs NAME");
+	e = xmalloc(sizeof(*e));
+	r = tab_find(tab_path(), argv[1], e);
+	for (i = 0; !r && i < e->nallow; i++)
+		r = policy_allow(&policy, e->allow[i]);
+	if (!r) {
+		m.opts.format = e->format;
+		m.opts.no_parent = e->no_parent;
+		m.parts = !e->no_partitions;
+		m.overlay = e->overlay;
+		r = map_image(e->name, e->image, &m);
+	}
+	if (!r)
+		printf("/dev/mapper/%s\n", e->name);
+	free(e);
+	return r ? 1 : 0;
+}
+
+/* Remove NAME if it is there: what stopping its unit does. */
+static int cmd_detach(int argc, char **argv)
+{
+	struct dm_info info;
+
+	if (argc != 2)
+		return bad_usage("detach needs NAME");
+	if (dm_open_control() < 0 || dm_info(argv[1], &info))
+		return 1;
+	return info.exists && remove_tree(argv[1]) ? 1 : 0;
+}
+
+/* The systemd generator: vdisk generate NORMAL-DIR [EARLY-DIR LATE-DIR]. */
+static int cmd_generate(int argc, char **argv)
+{
+	if (argc != 2 && argc != 4)
+		return bad_usage("generate needs the generator's folders");
+	return tab_generate(tab_path(), argv[1]) ? 1 : 0;
 }
 
 /* Remove @name, then the layers and loop devices it was built on. */
@@ -1467,6 +1517,9 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "mount", cmd_mount },
 		{ "umount", cmd_umount },
+		{ "attach", cmd_attach },
+		{ "detach", cmd_detach },
+		{ "generate", cmd_generate },
 	};
 	size_t i;
 

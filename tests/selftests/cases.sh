@@ -496,6 +496,51 @@ cli_list()
 	check_clean "list"
 }
 
+# vdisk attach and detach: the lines of a vdisktab(5), as the systemd units
+# made from it map them at boot; a wrong line fails alone, naming itself.
+cli_tab()
+{
+	export VDISKTAB=/tmp/vdisktab
+	cat >$VDISKTAB <<-EOF
+		# a comment, then a blank line
+
+		t-tab1 $IMAGES/mnt-two.vmdk
+		t-tab2	$IMAGES/mnt-two.vmdk  no-partitions,format=vmdk,overlay=ram
+		t-tab3 $IMAGES/missing.vmdk nofail
+		t-tab4 $IMAGES/mnt-two.vmdk frobnicate
+		t-tab5 $IMAGES/mnt-two.vmdk format=qcow2
+	EOF
+	out=$($VDISK attach t-tab1 2>/tmp/err)
+	ktap_result "$([ "$out" = /dev/mapper/t-tab1 ] && [ -b /dev/mapper/t-tab1p2 ]; echo $?)" \
+		"attach: a line maps the image and its partitions"
+	[ -s /tmp/err ] && ktap_diag "$(cat /tmp/err)"
+	$VDISK attach t-tab2 >/dev/null 2>/tmp/err
+	ktap_result "$([ $? = 0 ] && [ ! -e /dev/mapper/t-tab2p1 ] &&
+		[ "$(blockdev --getro /dev/mapper/t-tab2)" = 0 ]; echo $?)" \
+		"attach: options no-partitions, format=, overlay=ram"
+	[ -s /tmp/err ] && ktap_diag "$(cat /tmp/err)"
+	$VDISK detach t-tab1 && $VDISK detach t-tab2
+	ktap_result $? "detach: both removed"
+	$VDISK detach t-tab1
+	ktap_result $? "detach: a name that is not mapped is not an error"
+	check_clean "attach"
+	$VDISK attach t-tab3 >/dev/null 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && [ "$(wc -l </tmp/err)" = 1 ] &&
+		grep -q "missing.vmdk" /tmp/err; echo $?)" "attach: a missing image: one line naming it"
+	$VDISK attach t-tab4 >/dev/null 2>/tmp/err
+	ktap_result "$(grep -qx "vdisk: $VDISKTAB:6 (t-tab4): unknown option \"frobnicate\"" /tmp/err; echo $?)" \
+		"attach: an unknown option: the file, line and option named"
+	$VDISK attach t-tab5 >/dev/null 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -q "is not a qcow2 image" /tmp/err; echo $?)" \
+		"attach: a wrong format= is refused"
+	$VDISK attach t-tab9 >/dev/null 2>/tmp/err
+	ktap_result "$(grep -qx "vdisk: $VDISKTAB: no line for t-tab9" /tmp/err; echo $?)" \
+		"attach: a name with no line"
+	check_clean "attach refused"
+	unset VDISKTAB
+	rm -f /tmp/vdisktab
+}
+
 cli_misc()
 {
 	first=$(awk '$1 == "map" { print $3; exit }' "$IMAGES/cases.txt")
@@ -676,7 +721,7 @@ run_cases()
 	done 3<"$IMAGES/cases.txt"
 	set -- $(awk '$1 == "map" { print $3, $5; exit }' "$IMAGES/cases.txt")
 	wanted cli_refs && cli_refs
-	for c in dmsetup blockdev concurrency overlay list mount; do
+	for c in dmsetup blockdev concurrency overlay list mount tab; do
 		wanted "cli_$c" && "cli_$c" "$1" "$2"
 	done
 	wanted cli_misc && cli_misc
