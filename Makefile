@@ -11,7 +11,8 @@
 # KVER/KDIR select the kernel to build for; by default the running kernel,
 # or the newest one under /lib/modules with a build tree.
 
-VERSION := 0.1.0
+# The version is the Debian changelog's (one place); empty in the DKMS copy.
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 
 ifeq ($(origin KVER),undefined)
   ifneq ($(KDIR),)
@@ -61,7 +62,7 @@ static: tools/vdisk-static
 unit: $(UNIT_TESTS) tests/tools/vdisk-read
 
 tools/vdisk: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
-	$(CC) $(CFLAGS) $(VD_CFLAGS) $(LDFLAGS) -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(VD_CFLAGS) $(LDFLAGS) -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(LIBS)
 
 tools/vdisk-static: tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
 	$(CC) $(CFLAGS) $(VD_CFLAGS) -static -o $@ tools/vdisk.c $(TOOL_SRCS) $(CORE_SRCS) $(LIBS)
@@ -111,8 +112,8 @@ install: all
 	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 
 # A .deb with the helper, the man page and the module source for DKMS.
-deb: helper
-	packaging/mkdeb.sh $(VERSION) tests/out/deb
+deb:
+	packaging/mkdeb.sh tests/out/deb
 
 clean: module-clean
 	rm -f tools/vdisk tools/vdisk-static $(UNIT_TESTS) tests/tools/vdisk-read

@@ -16,6 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tap.sh
+. tests/lib/in-root.sh
 OUT=tests/out/boot
 echo "TAP version 13"
 rm -rf "$OUT"
@@ -35,15 +36,20 @@ image_md5()
 	debugfs -R "cat /vms/$1" "$OUT/host.ext4" 2>/dev/null | md5sum | cut -d' ' -f1
 }
 
-# mbr_disk FILE SIZE_MB: a disk with an MBR whose partition 1 (Linux)
-# starts at 1 MiB and fills the rest.
+# mbr_disk FILE SIZE_MB [SPLIT_MB]: a disk with an MBR whose partition 1
+# (Linux) starts at 1 MiB and fills the rest, or ends at SPLIT_MB, where
+# partition 2 starts.
 mbr_disk()
 {
-	python3 - "$1" "$2" <<'PY'
+	python3 - "$1" "$2" "${3:-0}" <<'PY'
 import struct, sys
 sectors = int(sys.argv[2]) * 2048
+split = int(sys.argv[3]) * 2048 or sectors
 mbr = bytearray(512)
-mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, sectors - 2048)
+parts = [(2048, split - 2048)] + ([(split, sectors - split)] if split < sectors else [])
+for i, (start, length) in enumerate(parts):
+    mbr[446 + 16 * i:462 + 16 * i] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83,
+                                                b"\0\0\0", start, length)
 mbr[510:512] = b"\x55\xaa"
 with open(sys.argv[1], "wb") as f:
     f.write(mbr)
@@ -69,6 +75,31 @@ echo "written by the guest" >/vdisk-marker && sync
 echo "VDISK-BOOT-OK pid1=$(cat /proc/1/comm)" \
 	"multi-user=$(systemctl is-active multi-user.target)" \
 	"root=$(findmnt -n -o SOURCE /) marker=$(tr ' ' _ </vdisk-marker)" >/dev/console
+# /etc/vdisktab: what the generator's units and fstab made of it.
+state()
+{
+	for u in data inner broken bogus; do
+		printf ' %s=%s' $u "$(systemctl is-active vdisk@$u.service)"
+	done
+}
+same()
+{
+	[ -e "$1" ] && [ "$(readlink -f "$1")" = "$(readlink -f "$2")" ] && echo ok
+}
+echo "VDISK-TAB$(state)" \
+	"srvdata=$(tr ' ' _ </srv/data/data.txt) srvinner=$(tr ' ' _ </srv/inner/inner.txt)" \
+	"label=$(same /dev/disk/by-label/vtlabel /dev/mapper/datap2)" \
+	"uuid=$(same /dev/disk/by-id/dm-uuid-VDISK-datap1 /dev/mapper/datap1)" >/dev/console
+for u in broken bogus; do
+	echo "VDISK-TAB-$u $(journalctl -b -o cat -u vdisk@$u.service | grep -m 1 '^vdisk: ')" >/dev/console
+done
+# By hand, as a user would: with udev running, create returns once the
+# links exist, and remove once they are gone.
+made=$(vdisk create byhand /images/data.vhdx >/dev/null &&
+	[ -L /dev/disk/by-id/dm-name-byhandp2 ] && [ -L /dev/mapper/byhandp1 ] && echo ok)
+gone=$(vdisk remove byhand && [ ! -e /dev/disk/by-id/dm-name-byhandp2 ] &&
+	[ ! -e /dev/mapper/byhand ] && echo ok)
+echo "VDISK-BYHAND made=$made gone=$gone" >/dev/console
 systemctl --no-block poweroff
 EOF
 chmod 755 "$ROOT/usr/local/sbin/vdisk-boot-ok"
@@ -86,21 +117,42 @@ WantedBy=multi-user.target
 EOF
 echo "/dev/mapper/vdiskroot / ext4 errors=remount-ro 0 1" >"$ROOT/etc/fstab"
 
+# Images mapped at boot from /etc/vdisktab (vdisktab(5)).  data.vhdx, in the
+# root, has two partitions: ext4 with a file and inner.qcow2, and ext4
+# labelled vtlabel.  inner.qcow2, a whole-disk ext4, lives on data's
+# partition 1, which fstab mounts: its unit must wait for that mount.  A
+# line naming a missing image and one with a wrong option fail alone.
+tab=$OUT/tab
+mkdir -p "$tab/p1" "$tab/p2" "$tab/inner" "$ROOT/images" "$ROOT/srv/data" "$ROOT/srv/inner"
+echo "inner file system" >"$tab/inner/inner.txt"
+mkfs.ext4 -q -F -L vtinner -d "$tab/inner" "$tab/inner.raw" 8M >/dev/null
+qemu-img convert -f raw -O qcow2 "$tab/inner.raw" "$tab/p1/inner.qcow2"
+echo "data partition 1" >"$tab/p1/data.txt"
+echo "data partition 2" >"$tab/p2/data.txt"
+mbr_disk "$tab/data.raw" 48 24
+mkfs.ext4 -q -F -E offset=$((1 << 20)) -d "$tab/p1" "$tab/data.raw" 23M &&
+	mkfs.ext4 -q -F -L vtlabel -E offset=$((24 << 20)) -d "$tab/p2" "$tab/data.raw" 24M &&
+	qemu-img convert -f raw -O vhdx "$tab/data.raw" "$ROOT/images/data.vhdx"
+result $? "vdisktab: an image with two partitions, the second holding another image"
+cat >"$ROOT/etc/vdisktab" <<'EOF'
+# dm-vdisk boot test
+data	/images/data.vhdx
+inner	/srv/data/inner.qcow2	no-partitions
+broken	/images/missing.vmdk
+bogus	/images/data.vhdx	frobnicate,nofail
+EOF
+cat >>"$ROOT/etc/fstab" <<'EOF'
+/dev/mapper/datap1 /srv/data ext4 ro 0 0
+/dev/mapper/inner /srv/inner ext4 ro 0 0
+EOF
+
 # Install the package as a user would, in the root (its kernel, not ours).
 deb=$(make -s deb 2>"$OUT/deb.err" | tail -n 1)
 result "$([ -f "$deb" ]; echo $?)" "make deb: $deb"
 cp "$deb" "$ROOT/tmp/"
-for d in proc sys dev dev/pts; do
-	mount --bind "/$d" "$ROOT/$d"
-done
-# shellcheck disable=SC2016
-DEBIAN_FRONTEND=noninteractive chroot "$ROOT" sh -c \
-	'cd /tmp && apt-get install -y ./dm-vdisk_*.deb && systemctl enable vdisk-boot-ok.service' \
+in_root "$ROOT" 'cd /tmp && apt-get install -y ./dm-vdisk_*.deb && systemctl enable vdisk-boot-ok.service' \
 	>"$OUT/install.log" 2>&1
 status=$?
-for d in dev/pts dev sys proc; do
-	umount "$ROOT/$d"
-done
 result $status "apt-get install ./$(basename "$deb") in the root"
 [ $status -eq 0 ] || tail -n 20 "$OUT/install.log" | sed 's/^/# /'
 rm -f "$ROOT"/tmp/dm-vdisk_*.deb
@@ -153,7 +205,33 @@ mkfs.ext4 -q -F -L vdhost -d "$OUT/host" "$OUT/host.ext4" \
 	$(($(du -sm "$OUT/host" | cut -f1) * 11 / 10 + 64))M >/dev/null
 result $? "the images in an ext4 file system"
 
-for fmt in qcow2 vmdk vhdx; do
+# tab_checks FMT LOG: what the guest said of /etc/vdisktab.
+tab_checks()
+{
+	local line
+	line=$(grep -a 'VDISK-TAB ' "$2" | tail -n 1)
+	echo "$line" | grep -q ' data=active inner=active '
+	result $? "$1: vdisktab: the units of both good lines are active"
+	echo "$line" | grep -q ' broken=failed bogus=failed'
+	result $? "$1: vdisktab: a missing image and a wrong option fail their units only"
+	echo "$line" | grep -q 'srvdata=data_partition_1 srvinner=inner_file_system '
+	result $? "$1: vdisktab: fstab mounted a partition, and the image inside it"
+	echo "$line" | grep -q 'label=ok uuid=ok'
+	result $? "$1: vdisktab: udev made the by-label and dm-uuid links"
+	[ -n "$line" ] || grep -a 'vdisk\|srv' "$2" | tail -n 20 | sed 's/^/# /'
+	grep -aq "VDISK-TAB-broken vdisk: /images/missing.vmdk: No such file" "$2"
+	result $? "$1: vdisktab: the journal names the missing image"
+	grep -aqF 'VDISK-TAB-bogus vdisk: /etc/vdisktab:5 (bogus): unknown option "frobnicate"' "$2"
+	result $? "$1: vdisktab: the journal names the wrong line and option"
+	grep -aq 'VDISK-BYHAND made=ok gone=ok' "$2"
+	result $? "$1: with udev, create returns with the links made, remove with them gone"
+	# (the console shortens unit names: vdisk@inner.servic…)
+	grep -aq 'Stopped .*vdisk@inner\.serv' "$2" && grep -aq 'Stopped .*vdisk@data\.serv' "$2"
+	result $? "$1: vdisktab: shutdown stopped (removed) both"
+	grep -a -i 'vdisk@.*fail\|in use' "$2" | grep -v 'broken\|bogus' | sed 's/^/# /'
+}
+
+for fmt in ${BOOT_FORMATS:-qcow2 vmdk vhdx}; do
 	log=stock.$fmt.log
 	before=$(image_md5 "debian.$fmt")
 	start=$SECONDS
@@ -169,6 +247,7 @@ for fmt in qcow2 vmdk vhdx; do
 	echo "$line" | grep -q 'marker=written_by_the_guest'
 	result $? "$fmt: it wrote a marker to its root (the RAM overlay)"
 	[ -n "$line" ] || tail -n 25 "$OUT/$log" | sed 's/^/# /'
+	tab_checks "$fmt" "$OUT/$log"
 	result "$([ "$(image_md5 "debian.$fmt")" = "$before" ]; echo $?)" \
 		"$fmt: the image is unchanged"
 	# systemd must neither stop nor unmount the image's file system (the
