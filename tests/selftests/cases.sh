@@ -531,7 +531,7 @@ cli_tab()
 	ktap_result "$(grep -qx "vdisk: $VDISKTAB:6 (t-tab4): unknown option \"frobnicate\"" /tmp/err; echo $?)" \
 		"attach: an unknown option: the file, line and option named"
 	$VDISK attach t-tab5 >/dev/null 2>/tmp/err
-	ktap_result "$([ $? -ne 0 ] && grep -q "is not a qcow2 image" /tmp/err; echo $?)" \
+	ktap_result "$([ $? -ne 0 ] && grep -q "mnt-two.vmdk: not a qcow2 image" /tmp/err; echo $?)" \
 		"attach: a wrong format= is refused"
 	$VDISK attach t-tab9 >/dev/null 2>/tmp/err
 	ktap_result "$(grep -qx "vdisk: $VDISKTAB: no line for t-tab9" /tmp/err; echo $?)" \
