@@ -12,7 +12,9 @@
 static inline int vdisk_dm_io(struct dm_io_request *req,
 			      struct dm_io_region *where)
 {
-#ifdef VDISK_DM_IO_IOPRIO
+#if defined(VDISK_DM_IO_UNSUP_BITS)
+	return dm_io(req, 1, where, NULL, NULL, IOPRIO_DEFAULT);
+#elif defined(VDISK_DM_IO_IOPRIO)
 	return dm_io(req, 1, where, NULL, IOPRIO_DEFAULT);
 #else
 	return dm_io(req, 1, where, NULL);
