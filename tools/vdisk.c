@@ -1010,6 +1010,23 @@ static int cmd_mount(int argc, char **argv)
 	return 0;
 }
 
+/* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape_octal(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
 /* The device mounted on @dir (its canonical path), from mountinfo. */
 static int mounted_dev(const char *dir, dev_t *dev)
 {
@@ -1020,12 +1037,15 @@ static int mounted_dev(const char *dir, dev_t *dev)
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) == 3 &&
-		    !strcmp(mnt, dir)) {
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		unescape_octal(mnt);
+		if (!strcmp(mnt, dir)) {
 			*dev = makedev(maj, min);
 			found = 0;	/* the last one is what is on top */
 		}
+	}
 	fclose(f);
 	return found;
 }

@@ -440,6 +440,14 @@ cli_mount()
 	$VDISK umount /tmp/m1
 	ktap_result $? "umount"
 	check_clean "mount whole disk"
+	# A mount point with a space: mountinfo writes it as \040.
+	mkdir -p "/tmp/m 2"
+	$VDISK mount "$IMAGES/mnt-whole.qcow2" "/tmp/m 2" >/dev/null 2>/tmp/err &&
+		$VDISK umount "/tmp/m 2" 2>>/tmp/err
+	ktap_result "$([ $? = 0 ] && ! grep -q ' /tmp/m\\0402 ' /proc/mounts; echo $?)" \
+		"mount and umount on a folder whose name has a space"
+	[ -s /tmp/err ] && ktap_diag "$(cat /tmp/err)"
+	check_clean "mount on a folder with a space"
 
 	$VDISK mount "$IMAGES/mnt-two.vmdk" /tmp/m1 >/dev/null 2>/tmp/err
 	ktap_result "$([ $? -ne 0 ] && [ "$(wc -l </tmp/err)" = 1 ] &&
