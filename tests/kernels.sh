@@ -97,7 +97,7 @@ boot()
 		VDISK_CASES=$SUBSET GUEST_TIMEOUT=${KERNELS_GUEST_TIMEOUT:-600} \
 		tests/selftests.sh >"$log" 2>&1
 	st=$?
-	echo "# $k: booted and ran the subset in $(($(date +%s) - t0)) s"
+	echo "# $k: the guest (build, boot, subset) took $(($(date +%s) - t0)) s"
 	while IFS= read -r line; do
 		if [[ $line =~ ^(not )?ok\ [0-9]+\ (.*)$ ]]; then
 			ran=$((ran + 1))
