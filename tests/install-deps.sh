@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="gcc make libc6-dev linux-image-amd64 linux-headers-amd64 qemu-system-x86
-qemu-utils busybox-static dmsetup kmod cpio e2fsprogs python3 fio zlib1g-dev libzstd-dev clang libclang-rt-14-dev
+qemu-utils busybox-static dmsetup kmod cpio xz-utils e2fsprogs python3 fio zlib1g-dev libzstd-dev clang libclang-rt-14-dev
 initramfs-tools dracut-core dwarves dkms debootstrap bash-completion
 dpkg-dev debhelper dh-dkms lintian"
 

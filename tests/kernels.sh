@@ -5,7 +5,11 @@
 # with the host's gcc, and Debian 13's kernel and the newest one in
 # trixie-backports, built with their own gcc in a Debian 13 chroot that
 # tests/lib/trixie-chroot.sh keeps in /var/cache/dm-vdisk.  Kbuild's
-# feature checks (not version numbers) must cover the API differences.  TAP.
+# feature checks (not version numbers) must cover the API differences.
+# Each of those two kernels then boots in the guest rig with the module
+# built for it and runs a subset of the guest selftests (the whole suite
+# runs on the host's kernel in tests/selftests.sh): their results are
+# merged into this TAP.  KERNELS_BOOT=0 only builds.  TAP.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tap.sh
@@ -56,4 +60,78 @@ while read -r suite kver; do
 	echo "# $suite: $kver"
 	build "$kver" "$root"
 done < <(tail -n +2 "$OUT/chroot")
+
+# The guest subset, one or two cases of each kind (names from
+# tests/lib/mkimages.py's cases.txt and the cli_* groups of
+# tests/selftests/cases.sh): VMDK sparse, stream-optimized and a VMDK
+# chain; seSparse over VMDK; VHDX, with 4 KiB sectors, and a VHDX child;
+# QCOW v1 compressed; QCOW2 compressed with zlib and with zstd, with 2 MiB
+# clusters (memory held), and a QCOW2 chain; damaged tables (EIO); faults
+# under the image (dm-error, dm-delay, dm-flakey); the cache limit
+# (dm-bufio); suspend and resume; partitions; tables loaded with dmsetup;
+# reads across suspend and reload; the overlay (dm-snapshot); and module
+# unload (cli_misc).
+SUBSET="random-writes stream-qemu-random chain-3 sesparse-chain
+	vhdx-dynamic-1m vhdx-gen-4k-dynamic vhdx-gen-diff-child qcow1-compressed
+	qcow2-compressed-zlib qcow2-compressed-zstd qcow2-2m-clusters-compressed
+	qcow2-chain-3 qcow2-l2-past-end vhdx-faults cache-limit
+	qcow2-suspend-resume parts-gpt cli_dmsetup cli_concurrency cli_overlay
+	cli_misc"
+
+# boot KVER: the kernel trixie-chroot.sh unpacked, with the module built
+# for it, runs the subset in the guest; each of the guest's results is one
+# of ours ("KVER: ..."), and its plan must match what it ran.
+boot()
+{
+	local k=$1 kdir=${VDISK_CACHE:-/var/cache/dm-vdisk}/kernels/$1
+	local ko=$OUT/src-$1/dm-vdisk/dm-vdisk.ko log=$OUT/guest-$1.log
+	local st t0 line ran=0 plan=
+
+	if [ ! -f "$ko" ]; then
+		echo "# $k: not booted, the module did not build"
+		return
+	fi
+	t0=$(date +%s)
+	OUT=$OUT/guest-$k GUEST_KERNEL=$kdir/vmlinuz \
+		GUEST_MODULES=$kdir/lib/modules/$k VDISK_KO=$ko \
+		VDISK_CASES=$SUBSET GUEST_TIMEOUT=${KERNELS_GUEST_TIMEOUT:-600} \
+		tests/selftests.sh >"$log" 2>&1
+	st=$?
+	echo "# $k: the guest (build, boot, subset) took $(($(date +%s) - t0)) s"
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not )?ok\ [0-9]+\ (.*)$ ]]; then
+			ran=$((ran + 1))
+			result "$([ -z "${BASH_REMATCH[1]}" ]; echo $?)" "$k: ${BASH_REMATCH[2]}"
+		elif [[ $line =~ ^1\.\.([0-9]+) ]]; then
+			plan=${BASH_REMATCH[1]}
+		elif [[ $line != "TAP version"* ]]; then
+			echo "# $line"
+		fi
+	done <"$log"
+	result "$([ "${plan:-x}" = "$ran" ]; echo $?)" \
+		"$k: the guest ran all it planned ($ran of ${plan:-none})"
+	result "$st" "$k: the guest booted, ran the subset and passed (status $st)"
+}
+if [ "${KERNELS_BOOT:-1}" != 0 ]; then
+	# The images of the guest suite (tests/run-tests.sh makes them once).
+	if [ -z "${IMAGES:-}" ]; then
+		export IMAGES=$OUT/images
+		python3 tests/lib/mkimages.py "$IMAGES" >"$OUT/images.log" 2>&1
+		result $? "the guest's images made"
+	fi
+	# A case renamed in mkimages.py must not drop out of the subset.
+	missing=
+	for c in $SUBSET; do
+		case $c in
+		cli_*) grep -q "^$c()" tests/selftests/cases.sh ;;
+		*) awk -v c="$c" '$2 == c { f = 1 } END { exit !f }' "$IMAGES/cases.txt" ;;
+		esac || missing="$missing $c"
+	done
+	result "$([ -z "$missing" ]; echo $?)" \
+		"every case of the guest subset exists${missing:+ (missing:$missing)}"
+	SUBSET="^($(echo $SUBSET | tr ' ' '|'))\$"
+	while read -r suite kver; do
+		boot "$kver"
+	done < <(tail -n +2 "$OUT/chroot")
+fi
 tap_end

@@ -6,17 +6,34 @@
 # init script.
 #
 # usage: build-initramfs.sh OUTPUT.cpio.gz
-# env:   KVER (default: newest /lib/modules/* with dm-mod), VDISK_KO,
-#        VDISK_BIN, EXTRA_BINS (more host programs to copy with their libraries)
+# env:   KVER (default: the last part of GUEST_MODULES, or the newest
+#        /lib/modules/* with dm-mod), GUEST_MODULES (the kernel's module
+#        tree, with modules.dep; default /lib/modules/$KVER), VDISK_KO (built
+#        for that kernel), VDISK_BIN, EXTRA_BINS (more host programs to copy
+#        with their libraries)
 set -eu
 out=$(realpath -m "$1")
 here=$(dirname "$(realpath "$0")")
-: "${KVER:=$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
-	sort -V | tail -n 1 | cut -d/ -f4)}"
-[ -n "$KVER" ] || { echo "build-initramfs: no Debian kernel modules found" >&2; exit 1; }
+if [ -n "${GUEST_MODULES:-}" ]; then
+	: "${KVER:=$(basename "$GUEST_MODULES")}"
+else
+	: "${KVER:=$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
+		sort -V | tail -n 1 | cut -d/ -f4)}"
+	GUEST_MODULES=/lib/modules/$KVER
+fi
+[ -n "$KVER" ] && [ -f "$GUEST_MODULES/modules.dep" ] ||
+	{ echo "build-initramfs: no kernel modules in ${GUEST_MODULES:-/lib/modules}" >&2; exit 1; }
 
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+tree=$(mktemp -d)
+trap 'rm -rf "$root" "$tree"' EXIT
+# modinfo -b wants BASE/lib/modules/KVER: a base whose tree is the one given.
+mkdir -p "$tree/lib/modules"
+ln -s "$(realpath "$GUEST_MODULES")" "$tree/lib/modules/$KVER"
+kmodinfo()
+{
+	modinfo -b "$tree" -k "$KVER" "$@"
+}
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,data,mnt,usr/sbin,usr/bin,lib64}
 
 cp /bin/busybox "$root/bin/busybox"
@@ -41,7 +58,10 @@ if [ -n "${VDISK_BIN:-}" ]; then
 	cp "$VDISK_BIN" "$root/usr/sbin/vdisk"
 fi
 
-# Modules, with their dependencies, in the host tree's layout.
+# Modules, with their dependencies, in the kernel tree's layout.  A driver
+# may be built in (modules.builtin) on one kernel and a module on another,
+# or gone (crc32c_generic and libcrc32c are library code in newer kernels):
+# only what is a module here is copied and loaded.
 mods="virtio_pci virtio_blk crc32c_generic ext4 loop dm-mod dm-bufio dm-zero
 dm-flakey dm-delay dm-snapshot nbd"
 # And what dm-vdisk.ko links against (libcrc32c), which the list above does
@@ -53,17 +73,32 @@ closure()
 {
 	local m d
 	for m in "$@"; do
-		for d in $(modinfo -k "$KVER" -F depends "$m" | tr ',' ' '); do
+		f=$(kmodinfo -n "$m" 2>/dev/null) || {
+			echo "build-initramfs: $KVER has no module $m, skipped" >&2
+			continue
+		}
+		[ "$f" = "(builtin)" ] && continue
+		for d in $(kmodinfo -F depends "$m" | tr ',' ' '); do
 			closure "$d"
 		done
 		echo "$m"
 	done
 }
 order=$(closure $mods | awk '!seen[$0]++')
+# Compressed modules (Debian's newer kernels ship .ko.xz) go in plain:
+# busybox's modprobe cannot read them.
 for m in $order; do
-	f=$(modinfo -k "$KVER" -n "$m")
-	mkdir -p "$root$(dirname "$f")"
-	cp "$f" "$root$f"
+	f=$(kmodinfo -n "$m")
+	rel=${f#"$tree"/lib/modules/"$KVER"/}
+	[ "$rel" != "$f" ] || rel=${f#"$GUEST_MODULES"/}
+	dst=$root/lib/modules/$KVER/$rel
+	mkdir -p "$(dirname "$dst")"
+	case $f in
+	*.ko.xz) xz -dc "$f" >"${dst%.xz}" ;;
+	*.ko.zst) zstd -q -dc "$f" >"${dst%.zst}" ;;
+	*.ko.gz) gzip -dc "$f" >"${dst%.gz}" ;;
+	*) cp "$f" "$dst" ;;
+	esac
 done
 mkdir -p "$root/etc"
 echo "$order" >"$root/etc/modules"
@@ -71,7 +106,7 @@ if [ -n "${VDISK_KO:-}" ] && [ -f "$VDISK_KO" ]; then
 	mkdir -p "$root/lib/modules/$KVER/updates"
 	cp "$VDISK_KO" "$root/lib/modules/$KVER/updates/"
 fi
-cp /lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$KVER/"
+cp "$GUEST_MODULES"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$KVER/"
 depmod -b "$root" "$KVER"
 
 install -m 755 "$here/init" "$root/init"

@@ -7,7 +7,8 @@
 # usage: run-guest.sh [--timeout SEC] [--mem MB] [--disk FILE]...
 #                     INITRAMFS DATADIR OUTDIR
 # The kernel console goes to OUTDIR/console.log, /data/run's output to
-# OUTDIR/output.log.  KVER selects the kernel (default as build-initramfs.sh).
+# OUTDIR/output.log.  GUEST_KERNEL is the kernel to boot (default
+# /boot/vmlinuz-$KVER, KVER as build-initramfs.sh chooses it).
 set -eu
 timeout=1200 mem=1024 disks=()
 while [ $# -gt 3 ]; do
@@ -19,8 +20,14 @@ while [ $# -gt 3 ]; do
 	esac
 done
 initrd=$1 data=$2 out=$3
-: "${KVER:=$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
-	sort -V | tail -n 1 | cut -d/ -f4)}"
+if [ -z "${GUEST_KERNEL:-}" ]; then
+	if [ -n "${GUEST_MODULES:-}" ]; then
+		: "${KVER:=$(basename "$GUEST_MODULES")}"
+	fi
+	: "${KVER:=$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
+		sort -V | tail -n 1 | cut -d/ -f4)}"
+	GUEST_KERNEL=/boot/vmlinuz-$KVER
+fi
 cp "$(dirname "$0")/ksft.sh" "$data/ksft.sh"
 mkdir -p "$out"
 
@@ -33,7 +40,7 @@ mkfs.ext4 -q -F -O ^has_journal -d "$data" "$out/data.ext4" "${mb}M"
 status=0
 timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem" \
-	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
+	-kernel "$GUEST_KERNEL" -initrd "$initrd" \
 	-append "console=ttyS0 quiet loglevel=4 panic=-1 ${GUEST_APPEND:-}" \
 	-no-reboot -display none -nodefaults -net none \
 	-serial "file:$out/console.log" -serial "file:$out/output.log" \
