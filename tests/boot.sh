@@ -10,9 +10,10 @@
 # three in an ext4 file system on a virtio disk.  QEMU boots the root's own
 # kernel and initramfs with only the documented parameters; a unit ordered
 # after multi-user.target writes a marker, reports on the console and
-# powers off.  The image must be unchanged and the shutdown clean.
-# Then an initramfs dracut makes with packaging/dracut boots a small
-# busybox root from a VMDK with the host's kernel.  TAP.
+# powers off.  The image must be unchanged and the shutdown clean.  Then
+# the package is purged from the root, and an initramfs dracut makes with
+# packaging/dracut boots a small busybox root from a VMDK with the host's
+# kernel.  TAP.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tap.sh
@@ -169,6 +170,17 @@ grep -q 'busybox' "$OUT/initrd.list"
 result "$([ $? -ne 0 ]; echo $?)" "the root's initramfs has no busybox"
 grep -q '^MODULES=most' "$ROOT/etc/initramfs-tools/initramfs.conf"
 result $? "the root's initramfs-tools keeps MODULES=most"
+in_root "$ROOT" "vdisk --version && /lib/systemd/system-generators/vdisk-generator /tmp/g /tmp/g /tmp/g" \
+	>>"$OUT/install.log" 2>&1
+result "$([ $? = 0 ] && [ -L "$ROOT/tmp/g/local-fs.target.wants/vdisk@data.service" ]; echo $?)" \
+	"the packaged vdisk and generator run"
+rm -rf "$ROOT/tmp/g"
+# (the stock root has no man: the Documentation= lines cannot be checked)
+in_root "$ROOT" "systemd-analyze verify vdisk@data.service" 2>&1 |
+	grep -v "Command 'man [a-z]*([58])' failed" >"$OUT/verify.log"
+result "$(! grep -q vdisk "$OUT/verify.log"; echo $?)" \
+	"systemd-analyze verify vdisk@data.service: no complaint"
+sed 's/^/# /' "$OUT/verify.log"
 
 # The root on partition 1 of a disk, as QCOW2, VMDK and VHDX.
 size=$(du -sm "$ROOT" | cut -f1)
@@ -268,6 +280,18 @@ boot missing.log "$ROOT/boot/vmlinuz-$KV" "$ROOT/boot/initrd.img-$KV" \
 	"vdisk.root=LABEL=vdhost:/vms/missing.vmdk console=ttyS0 panic=-1"
 grep -aq 'vdisk: /vms/missing.vmdk not found on /dev/vda' "$OUT/missing.log"
 result $? "a missing image: \"vdisk: /vms/missing.vmdk not found on /dev/vda\""
+
+# The package goes as it came: the root (a copy, booted for the last
+# time) is purged of it.
+version=$(dpkg-deb -f "$deb" Version)
+in_root "$ROOT" "apt-get purge -y dm-vdisk" >"$OUT/purge.log" 2>&1
+result $? "apt-get purge dm-vdisk in the root"
+left=$(cd "$ROOT" && ls lib/modules/*/updates/dkms/dm-vdisk.ko usr/sbin/vdisk \
+	"usr/src/dm-vdisk-$version" var/lib/dkms/dm-vdisk lib/systemd/system/vdisk@.service 2>/dev/null)
+result "$([ -z "$left" ]; echo $?)" "purge leaves no module, helper, source or unit behind"
+[ -z "$left" ] || echo "# left: $left"
+lsinitramfs "$ROOT/boot/initrd.img-$KV" 2>/dev/null | grep -q 'dm-vdisk.ko$'
+result "$([ $? -ne 0 ]; echo $?)" "the purge remade the initramfs without dm-vdisk.ko"
 
 # --- dracut (Fedora, RHEL, ...): our module in a copy of dracut's ---
 # The guest's root is busybox, but the host file system is mounted by our
