@@ -23,7 +23,7 @@ static int qcow_snapshot(struct vdisk_c *vc, u32 idx, const char **why)
 
 	if (idx >= q->nb_snapshots)
 		return vdisk_bad(why, "No such snapshot", -EINVAL);
-	buf = vdisk_counted(kmalloc(head, GFP_KERNEL));
+	buf = kmalloc(head, GFP_KERNEL);
 	if (!buf)
 		return vdisk_bad(why, "Cannot allocate snapshot buffer", -ENOMEM);
 	for (i = 0; i <= idx; i++) {
@@ -44,7 +44,7 @@ static int qcow_snapshot(struct vdisk_c *vc, u32 idx, const char **why)
 		}
 		off += s.entry_len;
 	}
-	vdisk_kvfree(buf);
+	kfree(buf);
 	if (r)
 		return r;
 	return qcow2_use_l1(q, s.l1_offset, s.l1_size, s.disk_size ?: q->size, why);
@@ -58,7 +58,7 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 	void *hdr;
 	int r;
 
-	hdr = vdisk_counted(kmalloc(SECTOR_SIZE, GFP_KERNEL));
+	hdr = kmalloc(SECTOR_SIZE, GFP_KERNEL);
 	if (!hdr) {
 		vc->ti->error = "Cannot allocate header buffer";
 		return -ENOMEM;
@@ -66,7 +66,7 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 	r = vdisk_read_bytes(vc, 0, hdr, SECTOR_SIZE);
 	if (!r)
 		r = qcow_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
-	vdisk_kvfree(hdr);
+	kfree(hdr);
 	is_v1 = q->version == 1;
 	if (!r && v1 != is_v1)
 		r = vdisk_bad(&why, "QCOW version does not match the format", -EINVAL);
@@ -111,7 +111,7 @@ static int qcow2_ctr(struct vdisk_c *vc)
 
 static void qcow_dtr(struct vdisk_c *vc)
 {
-	vdisk_kvfree(vc->qcow.l1);
+	kvfree(vc->qcow.l1);
 }
 
 static int qcow_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,

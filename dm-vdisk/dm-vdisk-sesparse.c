@@ -15,7 +15,7 @@ static int sesparse_ctr(struct vdisk_c *vc)
 	void *hdr;
 	int r;
 
-	hdr = vdisk_counted(kmalloc(2 * SECTOR_SIZE, GFP_KERNEL));
+	hdr = kmalloc(2 * SECTOR_SIZE, GFP_KERNEL);
 	if (!hdr) {
 		vc->ti->error = "Cannot allocate header buffer";
 		return -ENOMEM;
@@ -40,13 +40,13 @@ static int sesparse_ctr(struct vdisk_c *vc)
 	vc->capacity = ss->capacity;
 	vc->io_sectors = SESPARSE_GRAIN_SECTORS;
 out:
-	vdisk_kvfree(hdr);
+	kfree(hdr);
 	return r;
 }
 
 static void sesparse_dtr(struct vdisk_c *vc)
 {
-	vdisk_kvfree(vc->sesparse.gd);
+	kvfree(vc->sesparse.gd);
 }
 
 static int sesparse_lookup(struct vdisk_c *vc, sector_t vsec,

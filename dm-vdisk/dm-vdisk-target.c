@@ -27,20 +27,6 @@
 #define VDISK_BIG_READ		(64U << 10)
 #define VDISK_BIG_READ_CHUNK	SZ_1M
 
-atomic_long_t vdisk_allocs = ATOMIC_LONG_INIT(0);
-
-static int vdisk_allocs_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vdisk_allocs));
-}
-
-static const struct kernel_param_ops vdisk_allocs_ops = {
-	.get = vdisk_allocs_get,
-};
-
-module_param_cb(allocations, &vdisk_allocs_ops, NULL, 0444);
-MODULE_PARM_DESC(allocations, "Allocations the module holds (a leak check)");
-
 static unsigned int vdisk_cache_mb = 16;
 module_param_named(cache_mb, vdisk_cache_mb, uint, 0644);
 MODULE_PARM_DESC(cache_mb, "Table cache limit per device in MiB, taken when a table is loaded");
@@ -66,7 +52,7 @@ static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)
 static int vdisk_read_big(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
 {
 	u64 mask = bdev_logical_block_size(vc->dev->bdev) - 1;
-	void *bounce = vdisk_counted(vmalloc(VDISK_BIG_READ_CHUNK));
+	void *bounce = vmalloc(VDISK_BIG_READ_CHUNK);
 	int r = 0;
 
 	if (!bounce)
@@ -83,7 +69,6 @@ static int vdisk_read_big(struct vdisk_c *vc, u64 pos, void *buf, size_t len)
 		pos += n;
 		len -= n;
 	}
-	vdisk_uncount(bounce);
 	vfree(bounce);
 	return r;
 }
@@ -133,7 +118,7 @@ void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len)
 		return ERR_PTR(-ENOMEM);
 	}
 	if (vdisk_read_bytes(vc, pos, table, len)) {
-		vdisk_kvfree(table);
+		kvfree(table);
 		vc->ti->error = "Cannot read the image's top-level table";
 		return ERR_PTR(-EIO);
 	}
@@ -627,16 +612,14 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 
 	for (z = vc->inflaters; z && z < vc->inflaters + vc->n_inflaters; z++) {
 		for (i = 0; i < z->n_units; i++)
-			vdisk_kvfree(z->units[i].data);
-		vdisk_kvfree(z->cbuf);
-		vdisk_kvfree(z->zws);
-		vdisk_kvfree(z->zstd_ws);
+			kvfree(z->units[i].data);
+		kvfree(z->cbuf);
+		kvfree(z->zws);
+		kvfree(z->zstd_ws);
 	}
-	vdisk_kvfree(vc->inflaters);
-	if (vc->io_client) {
-		vdisk_uncount(vc->io_client);
+	kvfree(vc->inflaters);
+	if (vc->io_client)
 		dm_io_client_destroy(vc->io_client);
-	}
 }
 
 /*
@@ -709,19 +692,15 @@ static void vdisk_dtr(struct dm_target *ti)
 {
 	struct vdisk_c *vc = ti->private;
 
-	if (vc->wq) {
-		vdisk_uncount(vc->wq);
+	if (vc->wq)
 		destroy_workqueue(vc->wq);
-	}
 	vdisk_free_compression(vc);
-	vdisk_kvfree(vc->slots);
-	vdisk_kvfree(vc->ring);
+	kvfree(vc->slots);
+	kvfree(vc->ring);
 	if (vc->fmt && vc->fmt->dtr)
 		vc->fmt->dtr(vc);
-	if (vc->bufio) {
-		vdisk_uncount(vc->bufio);
+	if (vc->bufio)
 		dm_bufio_client_destroy(vc->bufio);
-	}
 	bioset_exit(&vc->bs);
 	if (vc->parent)
 		dm_put_device(ti, vc->parent);
@@ -729,10 +708,8 @@ static void vdisk_dtr(struct dm_target *ti)
 		dm_put_device(ti, vc->data);
 	if (vc->dev)
 		dm_put_device(ti, vc->dev);
-	if (vc->stats)
-		atomic_long_dec(&vdisk_allocs);
 	free_percpu(vc->stats);
-	vdisk_kvfree(vc);
+	kvfree(vc);
 }
 
 static int vdisk_parse_opts(struct vdisk_c *vc, struct dm_arg_set *as)
@@ -837,7 +814,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -EINVAL;
 	}
 
-	vc = vdisk_counted(kzalloc(sizeof(*vc), GFP_KERNEL));
+	vc = kzalloc(sizeof(*vc), GFP_KERNEL);
 	if (!vc) {
 		ti->error = "Cannot allocate context";
 		return -ENOMEM;
@@ -855,7 +832,6 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -ENOMEM;
 		goto bad;
 	}
-	atomic_long_inc(&vdisk_allocs);	/* a __percpu pointer: not vdisk_counted() */
 	atomic_long_set(&vc->mem_bytes, sizeof(*vc) + nr_cpu_ids * sizeof(struct vdisk_stats));
 
 	r = dm_get_device(ti, dm_shift_arg(&as), FMODE_READ, &vc->dev);
@@ -885,7 +861,7 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 
 	/* Large reads at load time, compressed units later. */
-	vc->io_client = vdisk_counted(dm_io_client_create());
+	vc->io_client = dm_io_client_create();
 	if (IS_ERR(vc->io_client)) {
 		ti->error = "Cannot create dm-io client";
 		r = PTR_ERR(vc->io_client);
@@ -896,9 +872,8 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	vc->data_bdev = vc->data ? vc->data->bdev : vc->dev->bdev;
 	vc->data_sectors = bdev_nr_sectors(vc->data_bdev);
 	vc->meta_shift = vdisk_meta_shift(vc);
-	vc->bufio = vdisk_counted(dm_bufio_client_create(vc->dev->bdev,
-							 1U << vc->meta_shift,
-							 1, 0, NULL, NULL, 0));
+	vc->bufio = dm_bufio_client_create(vc->dev->bdev, 1U << vc->meta_shift,
+					   1, 0, NULL, NULL, 0);
 	if (IS_ERR(vc->bufio)) {
 		ti->error = "Cannot create bufio client";
 		r = PTR_ERR(vc->bufio);
@@ -959,9 +934,8 @@ static int vdisk_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	vc->wq = vdisk_counted(alloc_workqueue("kvdiskd",
-					       WQ_MEM_RECLAIM | WQ_UNBOUND,
-					       1 + vc->n_inflaters));
+	vc->wq = alloc_workqueue("kvdiskd", WQ_MEM_RECLAIM | WQ_UNBOUND,
+				 1 + vc->n_inflaters);
 	if (!vc->wq) {
 		ti->error = "Cannot allocate workqueue";
 		r = -ENOMEM;

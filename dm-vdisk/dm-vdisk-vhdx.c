@@ -25,7 +25,7 @@ static int vhdx_replay(struct vdisk_c *vc)
 	u8 *log;
 	int r;
 
-	log = vdisk_counted(kvmalloc(v->log_length, GFP_KERNEL));
+	log = kvmalloc(v->log_length, GFP_KERNEL);
 	if (!log) {
 		vc->ti->error = "Cannot allocate memory for the VHDX log";
 		return -ENOMEM;
@@ -44,7 +44,7 @@ static int vhdx_replay(struct vdisk_c *vc)
 	vc->vhdx.pages = vdisk_held(vc, kvmalloc_array(seq.data_sectors ?: 1,
 						       VHDX_LOG_SECTOR, GFP_KERNEL),
 				    (seq.data_sectors ?: 1) * VHDX_LOG_SECTOR);
-	scratch = vdisk_counted(kvmalloc(vhdx_replay_scratch_bytes(&seq), GFP_KERNEL));
+	scratch = kvmalloc(vhdx_replay_scratch_bytes(&seq), GFP_KERNEL);
 	if (!vc->vhdx.ov || !vc->vhdx.pages || !scratch) {
 		vc->ti->error = "Cannot allocate memory to replay the VHDX log";
 		r = -ENOMEM;
@@ -58,8 +58,8 @@ bad:
 	if (r)
 		vc->ti->error = (char *)why;	/* a string literal */
 out:
-	vdisk_kvfree(scratch);
-	vdisk_kvfree(log);
+	kvfree(scratch);
+	kvfree(log);
 	return r;
 }
 
@@ -70,7 +70,7 @@ static int vhdx_ctr(struct vdisk_c *vc)
 	u8 *buf;
 	int r;
 
-	buf = vdisk_counted(kvmalloc(VHDX_REGION_BYTES, GFP_KERNEL));
+	buf = kvmalloc(VHDX_REGION_BYTES, GFP_KERNEL);
 	if (!buf) {
 		vc->ti->error = "Cannot allocate header buffer";
 		return -ENOMEM;
@@ -108,14 +108,14 @@ bad:
 	if (r)
 		vc->ti->error = (char *)why;	/* a string literal */
 out:
-	vdisk_kvfree(buf);
+	kvfree(buf);
 	return r;
 }
 
 static void vhdx_dtr(struct vdisk_c *vc)
 {
-	vdisk_kvfree(vc->vhdx.ov);
-	vdisk_kvfree(vc->vhdx.pages);
+	kvfree(vc->vhdx.ov);
+	kvfree(vc->vhdx.pages);
 }
 
 static int vhdx_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,

@@ -18,7 +18,7 @@ static int vmdk_ctr(struct vdisk_c *vc)
 	const char *why;
 	int r;
 
-	hdr = vdisk_counted(kmalloc(sizeof(*hdr), GFP_KERNEL));
+	hdr = kmalloc(sizeof(*hdr), GFP_KERNEL);
 	if (!hdr) {
 		vc->ti->error = "Cannot allocate header buffer";
 		return -ENOMEM;
@@ -33,8 +33,7 @@ static int vmdk_ctr(struct vdisk_c *vc)
 		r = -EINVAL;
 		why = "truncated or damaged stream: no footer at its end";
 		if (vc->dev_sectors > VMDK4_TAIL_SECTORS) {
-			tail = vdisk_counted(kmalloc(VMDK4_TAIL_SECTORS << SECTOR_SHIFT,
-						     GFP_KERNEL));
+			tail = kmalloc(VMDK4_TAIL_SECTORS << SECTOR_SHIFT, GFP_KERNEL);
 			r = -ENOMEM;
 			why = "Cannot allocate stream footer buffer";
 			if (tail)
@@ -66,14 +65,14 @@ static int vmdk_ctr(struct vdisk_c *vc)
 		vc->cbuf_bytes = vmdk_max_marker_bytes(vs);
 	}
 out:
-	vdisk_kvfree(tail);
-	vdisk_kvfree(hdr);
+	kfree(tail);
+	kfree(hdr);
 	return r;
 }
 
 static void vmdk_dtr(struct vdisk_c *vc)
 {
-	vdisk_kvfree(vc->vmdk.gd);
+	kvfree(vc->vmdk.gd);
 }
 
 static int vmdk_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,

@@ -184,38 +184,12 @@ struct vdisk_c {
 	};
 };
 
-/*
- * Every allocation the module makes (and every kernel object it creates)
- * is counted, so a test can see they all went when the devices did:
- * /sys/module/dm_vdisk/parameters/allocations.
- */
-extern atomic_long_t vdisk_allocs;
-
-static inline void *vdisk_counted(void *p)
-{
-	if (!IS_ERR_OR_NULL(p))
-		atomic_long_inc(&vdisk_allocs);
-	return p;
-}
-
-/* The same for memory a device keeps while it lives, which it reports. */
+/* Memory a device keeps while it lives, which its status reports. */
 static inline void *vdisk_held(struct vdisk_c *vc, void *p, size_t bytes)
 {
 	if (!IS_ERR_OR_NULL(p))
 		atomic_long_add(bytes, &vc->mem_bytes);
-	return vdisk_counted(p);
-}
-
-static inline void vdisk_uncount(const void *p)
-{
-	if (!IS_ERR_OR_NULL(p))
-		atomic_long_dec(&vdisk_allocs);
-}
-
-static inline void vdisk_kvfree(const void *p)
-{
-	vdisk_uncount(p);
-	kvfree(p);
+	return p;
 }
 
 int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len);
