@@ -132,6 +132,11 @@ static bool exists_in(const char * const *dirs, const char *name)
 	return false;
 }
 
+static bool udev_running(void)
+{
+	return access("/run/udev/control", F_OK) == 0;
+}
+
 /* udev runs, and the rules that complete a cookie are there to run. */
 static bool udev_completes(void)
 {
@@ -146,12 +151,14 @@ static bool udev_completes(void)
 static void cookie_begin(struct cookie *c, struct dm_ioctl *io)
 {
 	uint16_t base = 0;
+	bool wait;
 	int tries;
 
 	c->semid = -1;
-	if (access("/run/udev/control", F_OK))
+	if (!udev_running())
 		return;		/* no udev: we make the nodes */
-	for (tries = 0; udev_completes() && tries < 16; tries++) {
+	wait = udev_completes();
+	for (tries = 0; wait && tries < 16; tries++) {
 		if (getrandom(&base, sizeof(base), 0) != sizeof(base) || !base)
 			continue;
 		c->semid = semget((key_t)(COOKIE_MAGIC << 16 | base), 1,
@@ -411,7 +418,7 @@ int dm_make_node(const char *name, dev_t dev)
 
 	snprintf(path, sizeof(path), "/dev/mapper/%s", name);
 	/* Where udev runs it makes the node; give it a moment. */
-	if (access("/run/udev/control", F_OK) == 0)
+	if (udev_running())
 		for (i = 0; i < 250 && !node_is(path, dev); i++)
 			nanosleep(&ts, NULL);
 	if (node_is(path, dev))

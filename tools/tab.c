@@ -207,28 +207,33 @@ static void device_unit(char *out, size_t len, const char *dm)
 	out[o] = 0;
 }
 
-/* @dir/@unit.@kind/vdisk@@name.service, a link to the template. */
-static int link_unit(const char *dir, const char *unit, const char *kind,
-		     const char *name)
+/* Where the package put the template (an admin's copy first). */
+static const char *template_path(void)
 {
 	static const char * const templates[] = {
 		"/etc/systemd/system/vdisk@.service",
 		"/usr/lib/systemd/system/vdisk@.service",
 		"/lib/systemd/system/vdisk@.service",
 	};
-	const char *target = templates[1];
-	char path[4200];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(templates); i++)
-		if (!access(templates[i], F_OK)) {
-			target = templates[i];
-			break;
-		}
-	snprintf(path, sizeof(path), "%s/%s.%s/vdisk@%s.service", dir, unit, kind, name);
+		if (!access(templates[i], F_OK))
+			return templates[i];
+	return templates[1];
+}
+
+/* @dir/@unit@suffix.@kind/vdisk@@name.service, a link to @tmpl. */
+static int link_unit(const char *dir, const char *unit, const char *suffix,
+		     const char *kind, const char *name, const char *tmpl)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s%s.%s/vdisk@%s.service", dir, unit, suffix,
+		 kind, name);
 	if (mkdir_parents(path))
 		return -1;
-	if (symlink(target, path) && errno != EEXIST)
+	if (symlink(tmpl, path) && errno != EEXIST)
 		return err_at(path, "cannot link: %s", strerror(errno));
 	return 0;
 }
@@ -275,10 +280,16 @@ static int fstab_parts(const struct tab_entry *e, char parts[][112], int max)
 static int generate_one(const char *dir, const char *path, const struct tab_entry *e,
 			bool good)
 {
-	char file[4200], unit[512], parts[16][112];
+	char file[4200], parts[16][112], units[17][512];
 	const char *target = e->netdev ? "remote-fs.target" : "local-fs.target";
+	const char *tmpl = template_path();
 	int nparts = good ? fstab_parts(e, parts, 16) : 0, i;
 	FILE *f;
+
+	/* units[0]: the disk's device; then the partitions fstab mounts. */
+	device_unit(units[0], sizeof(units[0]), e->name);
+	for (i = 0; i < nparts; i++)
+		device_unit(units[i + 1], sizeof(units[i + 1]), parts[i]);
 
 	snprintf(file, sizeof(file), "%s/vdisk@%s.service.d/vdisktab.conf", dir, e->name);
 	if (mkdir_parents(file))
@@ -299,27 +310,16 @@ static int generate_one(const char *dir, const char *path, const struct tab_entr
 		if (!e->nofail && !e->noauto)
 			fprintf(f, "Before=%s\n", target);
 	}
-	device_unit(unit, sizeof(unit), e->name);
-	fprintf(f, "Wants=blockdev@%s.target\nBefore=blockdev@%s.target\n", unit, unit);
-	for (i = 0; i < nparts; i++) {
-		device_unit(unit, sizeof(unit), parts[i]);
+	for (i = 0; i <= nparts; i++)
 		fprintf(f, "Wants=blockdev@%s.target\nBefore=blockdev@%s.target\n",
-			unit, unit);
-	}
+			units[i], units[i]);
 	if (fclose(f))
 		return err_at(file, "%s", strerror(errno));
 
-	device_unit(unit, sizeof(unit), e->name);
-	strcat(unit, ".device");
-	if (link_unit(dir, unit, "requires", e->name))
-		return -1;
-	for (i = 0; i < nparts; i++) {
-		device_unit(unit, sizeof(unit), parts[i]);
-		strcat(unit, ".device");
-		if (link_unit(dir, unit, "requires", e->name))
+	for (i = 0; i <= nparts; i++)
+		if (link_unit(dir, units[i], ".device", "requires", e->name, tmpl))
 			return -1;
-	}
-	if (!e->noauto && link_unit(dir, target, "wants", e->name))
+	if (!e->noauto && link_unit(dir, target, "", "wants", e->name, tmpl))
 		return -1;
 	return 0;
 }

@@ -386,6 +386,10 @@ static int overlay_store(const char *spec, uint64_t disk_bytes, dev_t *dev,
 	int fd;
 
 	*persistent = 'P';
+	if (!stat(spec, &st) && S_ISBLK(st.st_mode)) {
+		*dev = st.st_rdev;
+		return 0;
+	}
 	if (!strncmp(spec, "ram", 3) && (!spec[3] || spec[3] == ':')) {
 		if (spec[3])
 			size = parse_size(spec + 4);
@@ -397,9 +401,6 @@ static int overlay_store(const char *spec, uint64_t disk_bytes, dev_t *dev,
 			return err_at(tmp, "cannot make the overlay: %s", strerror(errno));
 		unlink(tmp);
 		spec = "ram overlay";
-	} else if (!stat(spec, &st) && S_ISBLK(st.st_mode)) {
-		*dev = st.st_rdev;
-		return 0;
 	} else {
 		fd = open(spec, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
