@@ -578,9 +578,14 @@ static int vdisk_map(struct dm_target *ti, struct bio *bio)
 	struct vdisk_mapping m, n;
 	int r;
 
-	/* The device is read-only: only reads are ever mapped. */
-	if (bio_op(bio) != REQ_OP_READ)
+	/*
+	 * The table is read-only, but a writable device stacked on this one
+	 * still sends its writes here.
+	 */
+	if (bio_op(bio) != REQ_OP_READ) {
+		vdisk_count(vc, VDISK_STAT_ERRORS);
 		return DM_MAPIO_KILL;
+	}
 
 	/* Table reads are the worker's, decompression the inflaters'. */
 	r = vdisk_lookup(vc, vsec, VDISK_NOWAIT, &m);

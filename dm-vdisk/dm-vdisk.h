@@ -104,7 +104,7 @@ enum vdisk_stat {
 	VDISK_STAT_HITS,	/* table blocks .map found cached */
 	VDISK_STAT_MISSES,	/* bios deferred: their table block was not */
 	VDISK_STAT_DEFERRED,	/* bios handed to the worker */
-	VDISK_STAT_ERRORS,	/* bios failed: table I/O errors, corrupt entries */
+	VDISK_STAT_ERRORS,	/* bios failed: writes, table I/O errors, bad entries */
 	VDISK_NR_STATS
 };
 

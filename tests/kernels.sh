@@ -75,7 +75,7 @@ SUBSET="random-writes stream-qemu-random chain-3 sesparse-chain
 	vhdx-dynamic-1m vhdx-gen-4k-dynamic vhdx-gen-diff-child qcow1-compressed
 	qcow2-compressed-zlib qcow2-compressed-zstd qcow2-2m-clusters-compressed
 	qcow2-chain-3 qcow2-l2-past-end vhdx-faults cache-limit
-	qcow2-suspend-resume parts-gpt cli_dmsetup cli_concurrency cli_overlay
+	qcow2-suspend-resume parts-gpt cli_dmsetup cli_concurrency cli_writes cli_overlay
 	cli_misc"
 
 # boot KVER: the kernel trixie-chroot.sh unpacked, with the module built

@@ -357,30 +357,117 @@ cli_blockdev()
 
 # Readers keep reading while the table is suspended, resumed and reloaded
 # (a reload builds a new target with a cold cache): every read is right.
+# They read with O_DIRECT, so each read reaches the target rather than the
+# page cache: whole-disk streams, and windows read in changing order whose
+# contents were taken while nothing else ran.  Then a deferred remove while
+# a reader holds the device: it goes once the reader is done.
 cli_concurrency()
 {
 	file=$IMAGES/$1 want=$2
 	map_image t-conc "$file" || { check_clean t-conc; return; }
 	dev=/dev/mapper/t-conc
 	table=$(dmsetup table t-conc)
+	size=$(blockdev --getsize64 "$dev")
+	step=$((size / 8 / 65536 * 65536))
+	wins=
+	for i in 0 1 2 3 4 5 6 7; do
+		wins="$wins $((i * step / 65536))"
+	done
+	for w in $wins; do
+		echo "$w $(dd if="$dev" bs=65536 skip="$w" count=1 iflag=direct 2>/dev/null |
+			md5sum | cut -d' ' -f1)"
+	done >/tmp/conc.base
 	pids=
-	for i in 1 2 3; do
-		(for j in 1 2; do md5_dev "$dev"; done >/tmp/conc.$i) &
+	rm -f /tmp/conc.stop
+	for i in 1 2; do
+		(while [ ! -e /tmp/conc.stop ]; do
+			dd if="$dev" bs=256k iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1
+		done >/tmp/conc.seq.$i) &
+		pids="$pids $!"
+	done
+	for i in 1 2; do
+		(while [ ! -e /tmp/conc.stop ]; do
+			shuf /tmp/conc.base | while read -r w sum; do
+				got=$(dd if="$dev" bs=65536 skip="$w" count=1 iflag=direct 2>/dev/null |
+					md5sum | cut -d' ' -f1)
+				[ "$got" = "$sum" ] && echo ok || echo "bad $w"
+			done
+		done >/tmp/conc.win.$i) &
 		pids="$pids $!"
 	done
 	cycles=0
-	while kill -0 $pids 2>/dev/null && [ $cycles -lt 200 ]; do
+	while [ $cycles -lt 20 ]; do
 		dmsetup suspend t-conc && dmsetup resume t-conc || break
 		dmsetup reload --readonly t-conc --table "$table" &&
 			dmsetup resume t-conc || break
 		cycles=$((cycles + 1))
 	done
-	wait
-	bad=$(cat /tmp/conc.* | grep -vc "^$want\$")
-	ktap_result "$([ "$bad" = 0 ] && [ "$(cat /tmp/conc.* | wc -l)" = 6 ]; echo $?)" \
-		"concurrency: 6 whole-disk reads right across $cycles suspend/reload cycles"
-	rm -f /tmp/conc.*
-	unmap_image t-conc
+	touch /tmp/conc.stop
+	wait $pids
+	ktap_result "$([ $cycles = 20 ]; echo $?)" \
+		"concurrency: 20 suspend/resume/reload cycles under O_DIRECT readers"
+	n=$(cat /tmp/conc.seq.* | wc -l)
+	bad=$(cat /tmp/conc.seq.* | grep -vc "^$want\$")
+	ktap_result "$([ "$bad" = 0 ] && [ "$n" -ge 2 ]; echo $?)" \
+		"concurrency: $n whole-disk O_DIRECT reads meanwhile, $bad wrong"
+	n=$(cat /tmp/conc.win.* | wc -l)
+	bad=$(cat /tmp/conc.win.* | grep -vc '^ok$')
+	ktap_result "$([ "$bad" = 0 ] && [ "$n" -ge 16 ]; echo $?)" \
+		"concurrency: $n O_DIRECT window reads in changing order meanwhile, $bad wrong"
+	[ "$bad" = 0 ] || ktap_diag "$(grep -v '^ok$' /tmp/conc.win.* | head -n 5)"
+
+	dd if="$dev" bs=256k iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1 >/tmp/conc.last &
+	pid=$!
+	sleep 0.2
+	dmsetup remove --deferred t-conc
+	ktap_result $? "concurrency: a deferred remove is taken while a reader holds the device"
+	wait $pid
+	ktap_result "$([ "$(cat /tmp/conc.last)" = "$want" ]; echo $?)" \
+		"concurrency: the reader finishes right after the deferred remove"
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		dmsetup info t-conc >/dev/null 2>&1 || break
+		sleep 0.5
+	done
+	ktap_result "$(! dmsetup info t-conc >/dev/null 2>&1; echo $?)" \
+		"concurrency: the device goes once its reader closes it"
+	rm -f /tmp/conc.* "$dev"
+	check_clean "t-conc"
+}
+
+# The disk is read-only, but a device stacked on it can be writable: its
+# writes reach the target, which must fail them (EIO, counted in its
+# status), as it must zeroing done by writes; discards are not offered.
+# The disk reads the same afterwards.
+cli_writes()
+{
+	file=$IMAGES/$1 want=$2
+	map_image t-wr "$file" || { check_clean t-wr; return; }
+	dev=/dev/mapper/t-wr
+	sectors=$(blockdev --getsz "$dev")
+	dmsetup create t-wr-rw --table "0 $sectors linear $dev 0"
+	ktap_result $? "writes: a writable linear device stacks on the read-only disk"
+	rw=/dev/mapper/t-wr-rw
+	[ -b $rw ] || mknod $rw b $(dmsetup info -c --noheadings -o major,minor t-wr-rw | tr ':' ' ')
+	e0=$(vdisk_status t-wr 8)
+	dd if=/dev/urandom of=$rw bs=4096 count=1 seek=1 oflag=direct conv=notrunc 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -Eq 'I/O error|Input/output error' /tmp/err; echo $?)" \
+		"writes: an O_DIRECT write fails with EIO"
+	e1=$(vdisk_status t-wr 8)
+	ktap_result "$([ "$e1" -gt "$e0" ]; echo $?)" \
+		"writes: the write reached the target, which failed it ($e0 -> $e1 errors)"
+	/usr/sbin/blkdiscard -z -o 0 -l 65536 $rw 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ]; echo $?)" "writes: zeroing (BLKZEROOUT) fails"
+	e2=$(vdisk_status t-wr 8)
+	ktap_result "$([ "$e2" -gt "$e1" ]; echo $?)" \
+		"writes: zeroing reached the target as writes, which it failed ($e1 -> $e2 errors)"
+	/usr/sbin/blkdiscard -o 0 -l 65536 $rw 2>/tmp/err
+	ktap_result "$([ $? -ne 0 ] && grep -qi 'not supported' /tmp/err; echo $?)" \
+		"writes: discard is not offered by the disk"
+	dmsetup remove t-wr-rw
+	rm -f $rw
+	ktap_result "$([ "$(md5_dev "$dev")" = "$want" ]; echo $?)" \
+		"writes: the disk reads as before"
+	unmap_image t-wr
 }
 
 # A writable overlay (dm-snapshot) over the read-only disk: in RAM, and in
@@ -723,7 +810,7 @@ run_cases()
 	done 3<"$IMAGES/cases.txt"
 	set -- $(awk '$1 == "map" { print $3, $5; exit }' "$IMAGES/cases.txt")
 	wanted cli_refs && cli_refs
-	for c in dmsetup blockdev concurrency overlay list mount tab; do
+	for c in dmsetup blockdev concurrency writes overlay list mount tab; do
 		wanted "cli_$c" && "cli_$c" "$1" "$2"
 	done
 	wanted cli_misc && cli_misc

@@ -53,6 +53,8 @@ copy_bin()
 	done
 }
 copy_bin /sbin/dmsetup
+# util-linux's blkdiscard: busybox's cannot zero (BLKZEROOUT).
+copy_bin /usr/sbin/blkdiscard
 for b in ${EXTRA_BINS:-}; do copy_bin "$(command -v "$b" || echo "$b")"; done
 if [ -n "${VDISK_BIN:-}" ]; then
 	cp "$VDISK_BIN" "$root/usr/sbin/vdisk"
