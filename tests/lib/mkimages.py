@@ -955,6 +955,154 @@ def vhdx_damaged(seed):
     cases.append(f"eio vhdx-partial-without-parent g-badbat.vhdx {3 * MiB} {4 * MiB} 4096")
 
 
+def vhd_create(img, size, *opts):
+    run("qemu-img", "create", "-f", "vpc", *(["-o", ",".join(opts)] if opts else []),
+        path(img), str(size))
+
+
+def vhd_footer_edit(img, fn, both=True):
+    """Apply fn to the footer(s) of img (a bytearray), then re-sum them."""
+    size = os.path.getsize(path(img))
+    with open(path(img), "r+b") as f:
+        f.seek(0)
+        at0 = f.read(8) == b"conectix"
+        for off in ([0] if at0 else []) + ([size - 512] if both or not at0 else []):
+            f.seek(off)
+            ft = bytearray(f.read(512))
+            fn(ft)
+            ft[64:68] = b"\0\0\0\0"
+            ft[64:68] = struct.pack(">I", ~sum(ft) & 0xffffffff)
+            f.seek(off)
+            f.write(ft)
+
+
+def vhd_dyn_header(img):
+    with open(path(img), "rb") as f:
+        f.seek(16)
+        off = struct.unpack(">Q", f.read(8))[0]
+        f.seek(off)
+        return off, bytearray(f.read(1024))
+
+
+def vhd_dyn_edit(img, fn, resum=True):
+    off, h = vhd_dyn_header(img)
+    fn(h)
+    if resum:
+        h[36:40] = b"\0\0\0\0"
+        h[36:40] = struct.pack(">I", ~sum(h) & 0xffffffff)
+    patch(img, off, bytes(h))
+
+
+def vhd_qemu():
+    """qemu-img's VHD (qemu calls it vpc): dynamic and fixed, sized by CHS
+    geometry (creator "qemu") or by current_size (force_size, "qem2");
+    sizes CHS rounds up; the size rule checked both ways by editing the
+    creator; a QCOW2 overlay over a VHD base (backing format vpc)."""
+    for sub in ("dynamic", "fixed"):
+        for size, force in ((10 * MiB, "off"), (37 * MiB + 1536, "off"),
+                            (21 * MiB + 512, "on")):
+            img = f"vhd-{sub}-{size}-{force}.vhd"
+            vhd_create(img, size, f"subformat={sub}", f"force_size={force}")
+            real = vdisk_size_fmt(img, "vpc")
+            if force == "off" and real == size and size % (17 * 512):
+                sys.exit(f"mkimages: qemu kept {size} bytes for {img}, expected CHS rounding")
+            qemu_io(img, [f"write -P 0x{rng.randrange(256):02x} 0 512"], fmt="vpc")
+            random_writes_fmt(img, real, 25, 3 * MiB, "vpc")
+            expect_whole(f"vhd-qemu-{sub}-{size}-force-{force}", img, fmt="vpc")
+    # A larger dynamic disk, with blocks left unallocated between writes.
+    vhd_create("vhd-big.vhd", 300 * MiB)
+    qemu_io("vhd-big.vhd", ["write -P 0x31 0 1M", "write -P 0x32 100M 3M",
+                            "write -P 0x33 299M 512k"], fmt="vpc")
+    expect_whole("vhd-qemu-dynamic-300m", "vhd-big.vhd", fmt="vpc")
+
+    # current_size unlike the CHS size: the creator decides which is used.
+    for app, name in ((b"qemu", "chs"), (b"win ", "current-size"), (b"tap\0", "tap")):
+        img = f"vhd-size-{name}.vhd"
+        shutil.copy(path("vhd-dynamic-10485760-off.vhd"), path(img))
+        vhd_footer_edit(img, lambda ft, app=app: (
+            ft.__setitem__(slice(28, 32), app),
+            ft.__setitem__(slice(48, 56), struct.pack(">Q", 8 * MiB + 512))))
+        got = vdisk_size_fmt(img, "vpc")
+        if (got == 8 * MiB + 512) != (name != "chs"):
+            sys.exit(f"mkimages: qemu sizes {img} unlike the rule in dm-vdisk.rst")
+        expect_whole(f"vhd-size-rule-{name}", img, fmt="vpc")
+
+    # Chains: qcow2 over VHD bases, dynamic and fixed, declared vpc.
+    for sub in ("dynamic", "fixed"):
+        base = f"vhd-base-{sub}.vhd"
+        vhd_create(base, 16 * MiB, f"subformat={sub}", "force_size=on")
+        qemu_io(base, ["write -P 0x42 0 16M"], fmt="vpc")
+        top = f"vhd-over-{sub}.qcow2"
+        run("qemu-img", "create", "-f", "qcow2", "-b", base, "-F", "vpc", path(top))
+        qemu_io(top, ["write -P 0x43 1M 64k", "write -P 0x44 9M 2M"], fmt="qcow2")
+        expect_whole(f"vhd-qcow2-over-{sub}", top)
+
+
+def vdisk_size_fmt(img, fmt):
+    out = subprocess.run(["qemu-img", "info", "-f", fmt, "--output=json", path(img)],
+                         check=True, capture_output=True, cwd=OUT).stdout
+    return json.loads(out)["virtual-size"]
+
+
+def random_writes_fmt(img, size, count, max_len, fmt):
+    src = path("random.bin")
+    with open(src, "wb") as f:
+        f.write(rng.randbytes(max_len))
+    cmds = []
+    for _ in range(count):
+        length = rng.randrange(1, max_len)
+        off = rng.randrange(0, size - length)
+        if rng.random() < 0.5:
+            cmds.append(f"write -s {src} {off} {length}")
+        else:
+            cmds.append(f"write -P 0x{rng.randrange(256):02x} {off} {length}")
+    qemu_io(img, cmds, fmt=fmt)
+    os.unlink(src)
+
+
+def vhd_damaged():
+    """Damaged VHD images: refused, or mapped with EIO where they are."""
+    vhd_create("vhd-h.vhd", 10 * MiB, "force_size=on")
+    qemu_io("vhd-h.vhd", ["write -P 0x61 0 1M", "write -P 0x62 4M 1M"], fmt="vpc")
+    vhd_create("vhd-hf.vhd", 4 * MiB, "subformat=fixed", "force_size=on")
+
+    def damaged(name, src, fn):
+        shutil.copy(path(src), path(name))
+        fn(name)
+
+    damaged("vhd-bad-footer.vhd", "vhd-h.vhd", lambda i: patch(i, 64, b"\x12\x34\x56\x78"))
+    cases.append("refuse vhd-bad-footer-checksum vhd-bad-footer.vhd footer.checksum.mismatch")
+    damaged("vhd-bad-fixed.vhd", "vhd-hf.vhd",
+            lambda i: patch(i, 4 * MiB + 64, b"\x12\x34\x56\x78"))
+    cases.append("refuse vhd-bad-fixed-checksum vhd-bad-fixed.vhd footer.checksum.mismatch")
+    damaged("vhd-bad-dyn.vhd", "vhd-h.vhd",
+            lambda i: vhd_dyn_edit(i, lambda h: h.__setitem__(slice(36, 40), b"abcd"),
+                                   resum=False))
+    cases.append("refuse vhd-bad-dyn-checksum vhd-bad-dyn.vhd dynamic.header.checksum")
+    damaged("vhd-bad-bs.vhd", "vhd-h.vhd",
+            lambda i: vhd_dyn_edit(i, lambda h: h.__setitem__(slice(32, 36),
+                                                              struct.pack(">I", 3 * MiB))))
+    cases.append("refuse vhd-absurd-block-size vhd-bad-bs.vhd block.size.is.not.a.power")
+    damaged("vhd-bad-bat.vhd", "vhd-h.vhd",
+            lambda i: vhd_dyn_edit(i, lambda h: h.__setitem__(slice(28, 32),
+                                                              struct.pack(">I", 0x7fffffff))))
+    cases.append("refuse vhd-table-too-big vhd-bad-bat.vhd allocation.table.lies.past")
+    damaged("vhd-bad-type.vhd", "vhd-h.vhd",
+            lambda i: vhd_footer_edit(i, lambda ft: ft.__setitem__(slice(60, 64),
+                                                                  struct.pack(">I", 5))))
+    cases.append("refuse vhd-unknown-type vhd-bad-type.vhd unsupported.VHD.disk.type")
+    damaged("vhd-cut.vhd", "vhd-hf.vhd", lambda i: os.truncate(path(i), 3 * MiB))
+    cases.append("refuse vhd-fixed-truncated vhd-cut.vhd unrecognised.image.format")
+
+    # Block 2's BAT entry points past the end of the file: only it fails.
+    def bat_past_end(i):
+        off, h = vhd_dyn_header(i)
+        bat = struct.unpack(">Q", h[16:24])[0]
+        patch(i, bat + 2 * 4, struct.pack(">I", 0x00ffff00))
+    damaged("vhd-bat-past-end.vhd", "vhd-h.vhd", bat_past_end)
+    cases.append(f"eio vhd-bat-past-end vhd-bat-past-end.vhd 0 {4 * MiB} 4096")
+
+
 def partitions():
     """Partitioned disks (MBR, GPT) for vdisk create --partition."""
     size = 24 * MiB
@@ -1129,6 +1277,14 @@ def corpus():
     cases.append("repair corpus-vhdx-log-repair w-log-replay.vhdx " +
                  " ".join(cases[-1].split()[3:5]))
     os.unlink(path("w-replayed.vhdx"))
+    # VHD made by Windows ("win ": sized by current_size); the fixed one
+    # must be read as vpc, or qemu sees a raw file.
+    take("dissect.hypervisor/dynamic.vhd.gz", "w-dynamic.vhd")
+    expect_corpus("corpus-vhd-dynamic", "w-dynamic.vhd")
+    take("dissect.hypervisor/fixed.vhd.gz", "w-fixed.vhd")
+    expect_whole("corpus-vhd-fixed", "w-fixed.vhd", fmt="vpc")
+    if cases[-1].split()[-1] not in manifest:
+        sys.exit("mkimages: qemu reads w-fixed.vhd unlike MANIFEST.md")
     take("dissect.hypervisor/differencing.avhdx.gz", "w-differencing.avhdx")
     cases.append("info corpus-vhdx-differencing-info w-differencing.avhdx "
                  "parent_linkage:.\\{ff34003b-11ed-4cf8-a166-b2be05e20b80\\}")
@@ -1398,6 +1554,8 @@ esxi()
 qcow()
 vhdx_qemu()
 vhdx_generated()
+vhd_qemu()
+vhd_damaged()
 partitions()
 mountable()
 corpus()
