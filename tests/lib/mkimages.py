@@ -64,6 +64,7 @@ import types
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vhdgen  # noqa: E402
 import vhdxgen  # noqa: E402
 import vmdkgen  # noqa: E402
 
@@ -1060,6 +1061,79 @@ def random_writes_fmt(img, size, count, max_len, fmt):
     os.unlink(src)
 
 
+def vhd_generated():
+    """VHDs qemu-img cannot make, by tests/lib/vhdgen.py: dynamic disks
+    with small blocks (checked against qemu-img), and differencing disks
+    with each kind of parent locator, whose expected content is the
+    generator's model (qemu reads a differencing VHD without its parent)."""
+    seed = rng.randrange(1 << 30)
+
+    def fill(v, count, max_len):
+        for _ in range(count):
+            n = max(rng.randrange(1, max_len) // 512 * 512, 512)
+            v.write(rng.randrange(0, v.size - n) // 512 * 512, rng.randbytes(n))
+
+    def expect(name, v, img, parent_bytes=None, qemu=False, opt=None):
+        data = v.expected(parent_bytes)
+        md5 = hashlib.md5(data).hexdigest()
+        if qemu and qemu_md5(img, "vpc") != md5:
+            sys.exit(f"mkimages: qemu-img and vhdgen disagree on {img}")
+        if opt:
+            cases.append(f"mapopt {name} {img} {opt} {len(data)} {md5}")
+        else:
+            cases.append(f"map {name} {img} {len(data)} {md5}")
+        return data
+
+    for bs in (512, 4096, 64 << 10):
+        v = vhdgen.Vhd(6 * MiB + 1024, block_size=bs, seed=seed + bs)
+        fill(v, 30, 200000)
+        v.save(path(f"vg-dyn-{bs}.vhd"))
+        expect(f"vhd-gen-dynamic-block-{bs}", v, f"vg-dyn-{bs}.vhd", qemu=True)
+
+    base = vhdgen.Vhd(12 * MiB, block_size=MiB, seed=seed + 1)
+    fill(base, 20, 2 * MiB)
+    base.save(path("vg-base.vhd"))
+    base_bytes = expect("vhd-gen-diff-base", base, "vg-base.vhd", qemu=True)
+    child = vhdgen.Vhd(parent=base, block_size=MiB, seed=seed + 2)
+    fill(child, 40, 20000)
+    child.write(5 * MiB, rng.randbytes(MiB))    # a block whole
+    locs = {
+        "w2ru": [(vhdgen.W2RU, ".\\vg-base.vhd")],
+        "w2ku": [(vhdgen.W2KU, "C:\\Hyper-V\\Disks\\vg-base.vhd")],
+        "macx": [(vhdgen.MACX, "file://localhost/Users/me/VMs/vg-base.vhd")],
+        # The relative locator is stale; the absolute one's name is found.
+        "both": [(vhdgen.W2KU, "D:\\vg-base.vhd"), (vhdgen.W2RU, ".\\moved\\vg-base.vhd")],
+    }
+    for kind, loc in locs.items():
+        child.save(path(f"vg-child-{kind}.vhd"), loc, parent_name="vg-base.vhd")
+        child_bytes = expect(f"vhd-gen-diff-{kind}", child, f"vg-child-{kind}.vhd",
+                             base_bytes)
+    expect("vhd-gen-diff-no-parent", child, "vg-child-w2ru.vhd", opt="--no-parent")
+    grand = vhdgen.Vhd(parent=child, block_size=2 * MiB, seed=seed + 3)
+    fill(grand, 30, 10000)
+    grand.save(path("vg-grand.vhd"), [(vhdgen.W2RU, ".\\vg-child-w2ru.vhd")])
+    expect("vhd-gen-diff-grandchild", grand, "vg-grand.vhd", child_bytes)
+
+    # Refusals: a parent of another identity, missing, or outside the folder.
+    child.save(path("vg-wrong-id.vhd"), locs["w2ru"], parent_uuid=bytes(range(16)))
+    cases.append("refuse-chain vhd-gen-diff-wrong-id vg-wrong-id.vhd "
+                 "has.unique.id.*expected.00010203-0405")
+    expect("vhd-gen-diff-ignore-id", child, "vg-wrong-id.vhd", base_bytes,
+           opt="--ignore-parent-id")
+    child.save(path("vg-orphan.vhd"), [(vhdgen.W2RU, ".\\gone.vhd")])
+    cases.append("refuse-chain vhd-gen-diff-orphan vg-orphan.vhd parent.not.found:.*gone.vhd")
+    child.save(path("vg-escape.vhd"), [(vhdgen.W2RU, "..\\vg-base.vhd")])
+    cases.append("refuse-chain vhd-gen-diff-escape vg-escape.vhd "
+                 "outside.the.image's.folder")
+    # A bitmap in a differencing disk is read per sector; a block past
+    # the end of the file fails alone.
+    child.save(path("vg-badbat.vhd"), locs["w2ru"])
+    with open(path("vg-badbat.vhd"), "r+b") as f:
+        f.seek(1536 + 4 * 7)
+        f.write(struct.pack(">I", 0x00ffff00))
+    cases.append(f"eio vhd-gen-diff-bat-past-end vg-badbat.vhd 0 {7 * MiB} 4096")
+
+
 def vhd_damaged():
     """Damaged VHD images: refused, or mapped with EIO where they are."""
     vhd_create("vhd-h.vhd", 10 * MiB, "force_size=on")
@@ -1555,6 +1629,7 @@ qcow()
 vhdx_qemu()
 vhdx_generated()
 vhd_qemu()
+vhd_generated()
 vhd_damaged()
 partitions()
 mountable()
