@@ -266,8 +266,10 @@ static void vhd_info(struct vd_image *im, struct kv_out *o)
 	char key[32], g[40];
 	unsigned int i;
 
-	kv_strn(o, "creator_app", (const char *)f->creator_app, 4);
-	kv_strn(o, "creator_os", (const char *)f->creator_os, 4);
+	kv_strn(o, "creator_app", (const char *)f->creator_app,
+		strnlen((const char *)f->creator_app, 4));
+	kv_strn(o, "creator_os", (const char *)f->creator_os,
+		strnlen((const char *)f->creator_os, 4));
 	kv_u64(o, "creator_major", be16_to_cpu(f->creator_major));
 	kv_u64(o, "creator_minor", be16_to_cpu(f->creator_minor));
 	kv_u64(o, "current_size", v->current_size);

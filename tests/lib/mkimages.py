@@ -1109,6 +1109,8 @@ def vhd_generated():
         child_bytes = expect(f"vhd-gen-diff-{kind}", child, f"vg-child-{kind}.vhd",
                              base_bytes)
     expect("vhd-gen-diff-no-parent", child, "vg-child-w2ru.vhd", opt="--no-parent")
+    cases.append("info vhd-gen-diff-info vg-child-macx.vhd "
+                 "locator_MacX:./Users/me/VMs/vg-base.vhd")
     grand = vhdgen.Vhd(parent=child, block_size=2 * MiB, seed=seed + 3)
     fill(grand, 30, 10000)
     grand.save(path("vg-grand.vhd"), [(vhdgen.W2RU, ".\\vg-child-w2ru.vhd")])
@@ -1359,6 +1361,8 @@ def corpus():
     expect_whole("corpus-vhd-fixed", "w-fixed.vhd", fmt="vpc")
     if cases[-1].split()[-1] not in manifest:
         sys.exit("mkimages: qemu reads w-fixed.vhd unlike MANIFEST.md")
+    cases.append("info corpus-vhd-dynamic-info w-dynamic.vhd "
+                 "size_from:.current_size")
     take("dissect.hypervisor/differencing.avhdx.gz", "w-differencing.avhdx")
     cases.append("info corpus-vhdx-differencing-info w-differencing.avhdx "
                  "parent_linkage:.\\{ff34003b-11ed-4cf8-a166-b2be05e20b80\\}")
