@@ -136,6 +136,9 @@ static char *candidate(u32 code, const char *path)
 		if (c)
 			memmove(s, c + 1, strlen(c + 1) + 1);
 	}
+	/* Windows writes ".\\parent.vhd"; the folder is implied. */
+	while (!strncmp(s, "./", 2) && s[2])
+		memmove(s, s + 2, strlen(s + 2) + 1);
 	return s;
 }
 

@@ -1010,6 +1010,12 @@ def vhd_qemu():
             qemu_io(img, [f"write -P 0x{rng.randrange(256):02x} 0 512"], fmt="vpc")
             random_writes_fmt(img, real, 25, 3 * MiB, "vpc")
             expect_whole(f"vhd-qemu-{sub}-{size}-force-{force}", img, fmt="vpc")
+    # --format vhd or vpc: no probing (a fixed disk has no header to probe).
+    line = [c for c in cases if c.startswith("map vhd-qemu-fixed-22020608")][0].split()
+    for f in ("vhd", "vpc"):
+        cases.append(f"mapopt vhd-format-{f} {line[2]} --format={f} {line[3]} {line[4]}")
+    cases.append("refuse-opt vhd-format-wrong vhd-fixed-22020608-on.vhd --format=vhdx "
+                 "not.a.vhdx.image")
     # A larger dynamic disk, with blocks left unallocated between writes.
     vhd_create("vhd-big.vhd", 300 * MiB)
     qemu_io("vhd-big.vhd", ["write -P 0x31 0 1M", "write -P 0x32 100M 3M",
