@@ -15,6 +15,7 @@
 #include "core/qcow2.h"
 #include "core/sesparse.h"
 #include "core/vhdx.h"
+#include "core/vhd.h"
 #include "core/vmdk.h"
 
 #define DM_MSG_PREFIX "vdisk"
@@ -181,6 +182,9 @@ struct vdisk_c {
 			struct vhdx_overlay *ov;	/* the replayed log */
 			u8 *pages;
 		} vhdx;
+		struct {
+			struct vhd v;
+		} vhd;
 	};
 };
 
@@ -218,5 +222,6 @@ extern const struct vdisk_format vdisk_sesparse_format;
 extern const struct vdisk_format vdisk_qcow_format;
 extern const struct vdisk_format vdisk_qcow2_format;
 extern const struct vdisk_format vdisk_vhdx_format;
+extern const struct vdisk_format vdisk_vhd_format;
 
 #endif /* DM_VDISK_H */

@@ -19,6 +19,7 @@ static const struct vd_format *const formats[] = {
 	&vd_sesparse_format,
 	&vd_qcow2_format,	/* and version 1, as "qcow" */
 	&vd_vhdx_format,
+	&vd_vhd_format,
 };
 
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
@@ -121,6 +122,9 @@ int image_probe(struct vd_image *im)
 	for (i = 0; i < ARRAY_SIZE(formats); i++)
 		if (formats[i]->probe(head, n))
 			return open_format(im, formats[i]);
+	for (i = 0; i < ARRAY_SIZE(formats); i++)
+		if (formats[i]->probe_file && formats[i]->probe_file(im))
+			return open_format(im, formats[i]);
 	return 1;
 }
 
@@ -130,6 +134,8 @@ static const struct vd_format *format_named(const char *name)
 
 	if (!strcmp(name, "qcow"))	/* version 1 is read by the QCOW2 code */
 		return &vd_qcow2_format;
+	if (!strcmp(name, "vpc"))	/* qemu's name for VHD */
+		return &vd_vhd_format;
 	for (i = 0; i < ARRAY_SIZE(formats); i++)
 		if (!strcmp(formats[i]->name, name))
 			return formats[i];
@@ -152,7 +158,7 @@ bool image_looks_like(struct vd_image *im, const char *name)
 	if (!f || im->size < 512 || pread_full(im->fd, head, 4096, 0))
 		return false;
 	n = im->size < 4096 ? (size_t)im->size : 4096;
-	return f->probe(head, n) ||
+	return f->probe(head, n) || (f->probe_file && f->probe_file(im)) ||
 	       (!strcmp(name, "vmdk") && vmdk_descriptor_probe(head, n));
 }
 
@@ -166,10 +172,12 @@ int image_open_as(struct vd_image *im, const char *name)
 		return err_at(im->path, "vdisk does not read %s images", name);
 	if (read_head(im, head, &n))
 		return -1;
-	if (!f->probe(head, n))
+	if (!f->probe(head, n) && !(f->probe_file && f->probe_file(im)))
 		return err_at(im->path, "not a %s image", name);
 	if (open_format(im, f))
 		return -1;
+	if (!strcmp(name, "vpc"))
+		name = f->name;
 	if (strcmp(im->fmt_name, name))
 		return err_at(im->path, "a %s image, not %s", im->fmt_name, name);
 	return 0;

@@ -36,6 +36,8 @@ struct vd_format {
 	/* Write to the file what it needs replayed (check --repair). */
 	int (*repair)(struct vd_image *im);
 	void (*close)(struct vd_image *im);
+	/* A format recognised by more than its first bytes (a footer). */
+	bool (*probe_file)(struct vd_image *im);
 };
 
 /*
@@ -130,5 +132,6 @@ extern const struct vd_format vd_vmdk_format;
 extern const struct vd_format vd_sesparse_format;
 extern const struct vd_format vd_qcow2_format;
 extern const struct vd_format vd_vhdx_format;
+extern const struct vd_format vd_vhd_format;
 
 #endif

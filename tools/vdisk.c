@@ -67,7 +67,7 @@ static void usage(FILE *f)
 		"                         what is beneath it, a file or a block device);\n"
 		"                         by default only files beneath the image's folder\n"
 		"  --format FMT           IMAGE is FMT (vmdk, sesparse, qcow, qcow2, vhdx,\n"
-		"                         raw): no probing\n"
+		"                         vhd or vpc, raw): no probing\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose          say what is being done\n"
@@ -599,7 +599,8 @@ static int policy_opt(int c, struct vd_open_opts *oo)
 	if (c != 'F')
 		return 1;
 	if (!vd_format_known(optarg)) {
-		err_at(optarg, "unknown format (vmdk, sesparse, qcow, qcow2, vhdx or raw)");
+		err_at(optarg,
+		       "unknown format (vmdk, sesparse, qcow, qcow2, vhdx, vhd, vpc or raw)");
 		return -1;
 	}
 	oo->format = optarg;

@@ -144,6 +144,11 @@ static inline unsigned int ilog2(u64 n)
 	return 63 - __builtin_clzll(n);
 }
 
+static inline int fls64(u64 x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
+
 static inline unsigned int __ffs64(u64 word)
 {
 	return __builtin_ctzll(word);

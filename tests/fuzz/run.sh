@@ -12,7 +12,7 @@ OUT=tests/out/fuzz
 mkdir -p "$OUT"
 
 CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
-dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c
+dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c dm-vdisk/core/vhd.c
 dm-vdisk/core/vdisk_inflate.c"
 FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=all -D__packed=__attribute__((__packed__))
@@ -50,7 +50,23 @@ vmdkgen.write_sesparse('$seeds/sesparse/a', 2048, {0: b'z' * 4096, 1: 'zero', 2:
 	rm -rf "$t"
 fi
 
-for name in vmdk sesparse qcow2 vhdx; do
+# VHD seeds: qemu-img's dynamic and fixed disks, vhdgen's differencing one.
+if [ ! -d "$seeds/vhd" ]; then
+	mkdir -p "$seeds/vhd"
+	qemu-img create -q -f vpc "$seeds/vhd/a" 3M
+	qemu-io -f vpc -c 'write -P 9 0 6k' -c 'write -P 10 2M 4k' "$seeds/vhd/a" >/dev/null
+	qemu-img create -q -f vpc -o subformat=fixed,force_size=on "$seeds/vhd/b" 64k
+	python3 -c "
+import sys; sys.path.insert(0, 'tests/lib'); import vhdgen
+b = vhdgen.Vhd(1 << 20, block_size=4096, seed=1)
+b.write(0, b'p' * 8192)
+c = vhdgen.Vhd(parent=b, block_size=4096, seed=2)
+c.write(512, b'c' * 1024)
+c.write(40960, b'd' * 512)
+c.save('$seeds/vhd/c', [(vhdgen.W2RU, '.\\\\b.vhd')])"
+fi
+
+for name in vmdk sesparse qcow2 vhdx vhd; do
 	bin=$OUT/fuzz_$name
 	# shellcheck disable=SC2086
 	if ! clang $FLAGS -o "$bin" "tests/fuzz/fuzz_$name.c" $CORE -lz -lzstd 2>"$OUT/$name.build"; then

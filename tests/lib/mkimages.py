@@ -64,6 +64,7 @@ import types
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vhdgen  # noqa: E402
 import vhdxgen  # noqa: E402
 import vmdkgen  # noqa: E402
 
@@ -955,6 +956,235 @@ def vhdx_damaged(seed):
     cases.append(f"eio vhdx-partial-without-parent g-badbat.vhdx {3 * MiB} {4 * MiB} 4096")
 
 
+def vhd_create(img, size, *opts):
+    run("qemu-img", "create", "-f", "vpc", *(["-o", ",".join(opts)] if opts else []),
+        path(img), str(size))
+
+
+def vhd_footer_edit(img, fn, both=True):
+    """Apply fn to the footer(s) of img (a bytearray), then re-sum them."""
+    size = os.path.getsize(path(img))
+    with open(path(img), "r+b") as f:
+        f.seek(0)
+        at0 = f.read(8) == b"conectix"
+        for off in ([0] if at0 else []) + ([size - 512] if both or not at0 else []):
+            f.seek(off)
+            ft = bytearray(f.read(512))
+            fn(ft)
+            ft[64:68] = b"\0\0\0\0"
+            ft[64:68] = struct.pack(">I", ~sum(ft) & 0xffffffff)
+            f.seek(off)
+            f.write(ft)
+
+
+def vhd_dyn_header(img):
+    with open(path(img), "rb") as f:
+        f.seek(16)
+        off = struct.unpack(">Q", f.read(8))[0]
+        f.seek(off)
+        return off, bytearray(f.read(1024))
+
+
+def vhd_dyn_edit(img, fn, resum=True):
+    off, h = vhd_dyn_header(img)
+    fn(h)
+    if resum:
+        h[36:40] = b"\0\0\0\0"
+        h[36:40] = struct.pack(">I", ~sum(h) & 0xffffffff)
+    patch(img, off, bytes(h))
+
+
+def vhd_qemu():
+    """qemu-img's VHD (qemu calls it vpc): dynamic and fixed, sized by CHS
+    geometry (creator "qemu") or by current_size (force_size, "qem2");
+    sizes CHS rounds up; the size rule checked both ways by editing the
+    creator; a QCOW2 overlay over a VHD base (backing format vpc)."""
+    for sub in ("dynamic", "fixed"):
+        for size, force in ((10 * MiB, "off"), (37 * MiB + 1536, "off"),
+                            (21 * MiB + 512, "on")):
+            img = f"vhd-{sub}-{size}-{force}.vhd"
+            vhd_create(img, size, f"subformat={sub}", f"force_size={force}")
+            real = vdisk_size_fmt(img, "vpc")
+            if force == "off" and real == size and size % (17 * 512):
+                sys.exit(f"mkimages: qemu kept {size} bytes for {img}, expected CHS rounding")
+            qemu_io(img, [f"write -P 0x{rng.randrange(256):02x} 0 512"], fmt="vpc")
+            random_writes_fmt(img, real, 25, 3 * MiB, "vpc")
+            expect_whole(f"vhd-qemu-{sub}-{size}-force-{force}", img, fmt="vpc")
+    # --format vhd or vpc: no probing (a fixed disk has no header to probe).
+    line = [c for c in cases if c.startswith("map vhd-qemu-fixed-22020608")][0].split()
+    for f in ("vhd", "vpc"):
+        cases.append(f"mapopt vhd-format-{f} {line[2]} --format={f} {line[3]} {line[4]}")
+    cases.append("refuse-opt vhd-format-wrong vhd-fixed-22020608-on.vhd --format=vhdx "
+                 "not.a.vhdx.image")
+    # A larger dynamic disk, with blocks left unallocated between writes.
+    vhd_create("vhd-big.vhd", 300 * MiB)
+    qemu_io("vhd-big.vhd", ["write -P 0x31 0 1M", "write -P 0x32 100M 3M",
+                            "write -P 0x33 299M 512k"], fmt="vpc")
+    expect_whole("vhd-qemu-dynamic-300m", "vhd-big.vhd", fmt="vpc")
+
+    # current_size unlike the CHS size: the creator decides which is used.
+    for app, name in ((b"qemu", "chs"), (b"win ", "current-size"), (b"tap\0", "tap")):
+        img = f"vhd-size-{name}.vhd"
+        shutil.copy(path("vhd-dynamic-10485760-off.vhd"), path(img))
+        vhd_footer_edit(img, lambda ft, app=app: (
+            ft.__setitem__(slice(28, 32), app),
+            ft.__setitem__(slice(48, 56), struct.pack(">Q", 8 * MiB + 512))))
+        got = vdisk_size_fmt(img, "vpc")
+        if (got == 8 * MiB + 512) != (name != "chs"):
+            sys.exit(f"mkimages: qemu sizes {img} unlike the rule in dm-vdisk.rst")
+        expect_whole(f"vhd-size-rule-{name}", img, fmt="vpc")
+
+    # Chains: qcow2 over VHD bases, dynamic and fixed, declared vpc.
+    for sub in ("dynamic", "fixed"):
+        base = f"vhd-base-{sub}.vhd"
+        vhd_create(base, 16 * MiB, f"subformat={sub}", "force_size=on")
+        qemu_io(base, ["write -P 0x42 0 16M"], fmt="vpc")
+        top = f"vhd-over-{sub}.qcow2"
+        run("qemu-img", "create", "-f", "qcow2", "-b", base, "-F", "vpc", path(top))
+        qemu_io(top, ["write -P 0x43 1M 64k", "write -P 0x44 9M 2M"], fmt="qcow2")
+        expect_whole(f"vhd-qcow2-over-{sub}", top)
+
+
+def vdisk_size_fmt(img, fmt):
+    out = subprocess.run(["qemu-img", "info", "-f", fmt, "--output=json", path(img)],
+                         check=True, capture_output=True, cwd=OUT).stdout
+    return json.loads(out)["virtual-size"]
+
+
+def random_writes_fmt(img, size, count, max_len, fmt):
+    src = path("random.bin")
+    with open(src, "wb") as f:
+        f.write(rng.randbytes(max_len))
+    cmds = []
+    for _ in range(count):
+        length = rng.randrange(1, max_len)
+        off = rng.randrange(0, size - length)
+        if rng.random() < 0.5:
+            cmds.append(f"write -s {src} {off} {length}")
+        else:
+            cmds.append(f"write -P 0x{rng.randrange(256):02x} {off} {length}")
+    qemu_io(img, cmds, fmt=fmt)
+    os.unlink(src)
+
+
+def vhd_generated():
+    """VHDs qemu-img cannot make, by tests/lib/vhdgen.py: dynamic disks
+    with small blocks (checked against qemu-img), and differencing disks
+    with each kind of parent locator, whose expected content is the
+    generator's model (qemu reads a differencing VHD without its parent)."""
+    seed = rng.randrange(1 << 30)
+
+    def fill(v, count, max_len):
+        for _ in range(count):
+            n = max(rng.randrange(1, max_len) // 512 * 512, 512)
+            v.write(rng.randrange(0, v.size - n) // 512 * 512, rng.randbytes(n))
+
+    def expect(name, v, img, parent_bytes=None, qemu=False, opt=None):
+        data = v.expected(parent_bytes)
+        md5 = hashlib.md5(data).hexdigest()
+        if qemu and qemu_md5(img, "vpc") != md5:
+            sys.exit(f"mkimages: qemu-img and vhdgen disagree on {img}")
+        if opt:
+            cases.append(f"mapopt {name} {img} {opt} {len(data)} {md5}")
+        else:
+            cases.append(f"map {name} {img} {len(data)} {md5}")
+        return data
+
+    for bs in (512, 4096, 64 << 10):
+        v = vhdgen.Vhd(6 * MiB + 1024, block_size=bs, seed=seed + bs)
+        fill(v, 30, 200000)
+        v.save(path(f"vg-dyn-{bs}.vhd"))
+        expect(f"vhd-gen-dynamic-block-{bs}", v, f"vg-dyn-{bs}.vhd", qemu=True)
+
+    base = vhdgen.Vhd(12 * MiB, block_size=MiB, seed=seed + 1)
+    fill(base, 20, 2 * MiB)
+    base.save(path("vg-base.vhd"))
+    base_bytes = expect("vhd-gen-diff-base", base, "vg-base.vhd", qemu=True)
+    child = vhdgen.Vhd(parent=base, block_size=MiB, seed=seed + 2)
+    fill(child, 40, 20000)
+    child.write(5 * MiB, rng.randbytes(MiB))    # a block whole
+    locs = {
+        "w2ru": [(vhdgen.W2RU, ".\\vg-base.vhd")],
+        "w2ku": [(vhdgen.W2KU, "C:\\Hyper-V\\Disks\\vg-base.vhd")],
+        "macx": [(vhdgen.MACX, "file://localhost/Users/me/VMs/vg-base.vhd")],
+        # The relative locator is stale; the absolute one's name is found.
+        "both": [(vhdgen.W2KU, "D:\\vg-base.vhd"), (vhdgen.W2RU, ".\\moved\\vg-base.vhd")],
+    }
+    for kind, loc in locs.items():
+        child.save(path(f"vg-child-{kind}.vhd"), loc, parent_name="vg-base.vhd")
+        child_bytes = expect(f"vhd-gen-diff-{kind}", child, f"vg-child-{kind}.vhd",
+                             base_bytes)
+    expect("vhd-gen-diff-no-parent", child, "vg-child-w2ru.vhd", opt="--no-parent")
+    cases.append("info vhd-gen-diff-info vg-child-macx.vhd "
+                 "locator_MacX:./Users/me/VMs/vg-base.vhd")
+    grand = vhdgen.Vhd(parent=child, block_size=2 * MiB, seed=seed + 3)
+    fill(grand, 30, 10000)
+    grand.save(path("vg-grand.vhd"), [(vhdgen.W2RU, ".\\vg-child-w2ru.vhd")])
+    expect("vhd-gen-diff-grandchild", grand, "vg-grand.vhd", child_bytes)
+
+    # Refusals: a parent of another identity, missing, or outside the folder.
+    child.save(path("vg-wrong-id.vhd"), locs["w2ru"], parent_uuid=bytes(range(16)))
+    cases.append("refuse-chain vhd-gen-diff-wrong-id vg-wrong-id.vhd "
+                 "has.unique.id.*expected.00010203-0405")
+    expect("vhd-gen-diff-ignore-id", child, "vg-wrong-id.vhd", base_bytes,
+           opt="--ignore-parent-id")
+    child.save(path("vg-orphan.vhd"), [(vhdgen.W2RU, ".\\gone.vhd")])
+    cases.append("refuse-chain vhd-gen-diff-orphan vg-orphan.vhd parent.not.found:.*gone.vhd")
+    child.save(path("vg-escape.vhd"), [(vhdgen.W2RU, "..\\vg-base.vhd")])
+    cases.append("refuse-chain vhd-gen-diff-escape vg-escape.vhd "
+                 "outside.the.image's.folder")
+    # A bitmap in a differencing disk is read per sector; a block past
+    # the end of the file fails alone.
+    child.save(path("vg-badbat.vhd"), locs["w2ru"])
+    with open(path("vg-badbat.vhd"), "r+b") as f:
+        f.seek(1536 + 4 * 7)
+        f.write(struct.pack(">I", 0x00ffff00))
+    cases.append(f"eio vhd-gen-diff-bat-past-end vg-badbat.vhd 0 {7 * MiB} 4096")
+
+
+def vhd_damaged():
+    """Damaged VHD images: refused, or mapped with EIO where they are."""
+    vhd_create("vhd-h.vhd", 10 * MiB, "force_size=on")
+    qemu_io("vhd-h.vhd", ["write -P 0x61 0 1M", "write -P 0x62 4M 1M"], fmt="vpc")
+    vhd_create("vhd-hf.vhd", 4 * MiB, "subformat=fixed", "force_size=on")
+
+    def damaged(name, src, fn):
+        shutil.copy(path(src), path(name))
+        fn(name)
+
+    damaged("vhd-bad-footer.vhd", "vhd-h.vhd", lambda i: patch(i, 64, b"\x12\x34\x56\x78"))
+    cases.append("refuse vhd-bad-footer-checksum vhd-bad-footer.vhd footer.checksum.mismatch")
+    damaged("vhd-bad-fixed.vhd", "vhd-hf.vhd",
+            lambda i: patch(i, 4 * MiB + 64, b"\x12\x34\x56\x78"))
+    cases.append("refuse vhd-bad-fixed-checksum vhd-bad-fixed.vhd footer.checksum.mismatch")
+    damaged("vhd-bad-dyn.vhd", "vhd-h.vhd",
+            lambda i: vhd_dyn_edit(i, lambda h: h.__setitem__(slice(36, 40), b"abcd"),
+                                   resum=False))
+    cases.append("refuse vhd-bad-dyn-checksum vhd-bad-dyn.vhd dynamic.header.checksum")
+    damaged("vhd-bad-bs.vhd", "vhd-h.vhd",
+            lambda i: vhd_dyn_edit(i, lambda h: h.__setitem__(slice(32, 36),
+                                                              struct.pack(">I", 3 * MiB))))
+    cases.append("refuse vhd-absurd-block-size vhd-bad-bs.vhd block.size.is.not.a.power")
+    damaged("vhd-bad-bat.vhd", "vhd-h.vhd",
+            lambda i: vhd_dyn_edit(i, lambda h: h.__setitem__(slice(28, 32),
+                                                              struct.pack(">I", 0x7fffffff))))
+    cases.append("refuse vhd-table-too-big vhd-bad-bat.vhd allocation.table.lies.past")
+    damaged("vhd-bad-type.vhd", "vhd-h.vhd",
+            lambda i: vhd_footer_edit(i, lambda ft: ft.__setitem__(slice(60, 64),
+                                                                  struct.pack(">I", 5))))
+    cases.append("refuse vhd-unknown-type vhd-bad-type.vhd unsupported.VHD.disk.type")
+    damaged("vhd-cut.vhd", "vhd-hf.vhd", lambda i: os.truncate(path(i), 3 * MiB))
+    cases.append("refuse vhd-fixed-truncated vhd-cut.vhd unrecognised.image.format")
+
+    # Block 2's BAT entry points past the end of the file: only it fails.
+    def bat_past_end(i):
+        off, h = vhd_dyn_header(i)
+        bat = struct.unpack(">Q", h[16:24])[0]
+        patch(i, bat + 2 * 4, struct.pack(">I", 0x00ffff00))
+    damaged("vhd-bat-past-end.vhd", "vhd-h.vhd", bat_past_end)
+    cases.append(f"eio vhd-bat-past-end vhd-bat-past-end.vhd 0 {4 * MiB} 4096")
+
+
 def partitions():
     """Partitioned disks (MBR, GPT) for vdisk create --partition."""
     size = 24 * MiB
@@ -1129,6 +1359,16 @@ def corpus():
     cases.append("repair corpus-vhdx-log-repair w-log-replay.vhdx " +
                  " ".join(cases[-1].split()[3:5]))
     os.unlink(path("w-replayed.vhdx"))
+    # VHD made by Windows ("win ": sized by current_size); the fixed one
+    # must be read as vpc, or qemu sees a raw file.
+    take("dissect.hypervisor/dynamic.vhd.gz", "w-dynamic.vhd")
+    expect_corpus("corpus-vhd-dynamic", "w-dynamic.vhd")
+    take("dissect.hypervisor/fixed.vhd.gz", "w-fixed.vhd")
+    expect_whole("corpus-vhd-fixed", "w-fixed.vhd", fmt="vpc")
+    if cases[-1].split()[-1] not in manifest:
+        sys.exit("mkimages: qemu reads w-fixed.vhd unlike MANIFEST.md")
+    cases.append("info corpus-vhd-dynamic-info w-dynamic.vhd "
+                 "size_from:.current_size")
     take("dissect.hypervisor/differencing.avhdx.gz", "w-differencing.avhdx")
     cases.append("info corpus-vhdx-differencing-info w-differencing.avhdx "
                  "parent_linkage:.\\{ff34003b-11ed-4cf8-a166-b2be05e20b80\\}")
@@ -1398,6 +1638,9 @@ esxi()
 qcow()
 vhdx_qemu()
 vhdx_generated()
+vhd_qemu()
+vhd_generated()
+vhd_damaged()
 partitions()
 mountable()
 corpus()
