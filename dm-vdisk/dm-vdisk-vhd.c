@@ -18,7 +18,7 @@ static int vhd_ctr(struct vdisk_c *vc)
 	u8 *buf;
 	int r;
 
-	buf = vdisk_counted(kmalloc(VHD_DYN_HEADER_BYTES, GFP_KERNEL));
+	buf = kmalloc(VHD_DYN_HEADER_BYTES, GFP_KERNEL);
 	if (!buf) {
 		vc->ti->error = "Cannot allocate header buffer";
 		return -ENOMEM;
@@ -56,7 +56,7 @@ bad:
 	if (r)
 		vc->ti->error = (char *)why;	/* a string literal */
 out:
-	vdisk_kvfree(buf);
+	kfree(buf);
 	return r;
 }
 
