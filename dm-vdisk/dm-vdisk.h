@@ -14,6 +14,7 @@
 
 #include "core/qcow2.h"
 #include "core/sesparse.h"
+#include "core/vdi.h"
 #include "core/vhdx.h"
 #include "core/vmdk.h"
 
@@ -181,6 +182,9 @@ struct vdisk_c {
 			struct vhdx_overlay *ov;	/* the replayed log */
 			u8 *pages;
 		} vhdx;
+		struct {
+			struct vdi v;
+		} vdi;
 	};
 };
 
@@ -244,5 +248,6 @@ extern const struct vdisk_format vdisk_sesparse_format;
 extern const struct vdisk_format vdisk_qcow_format;
 extern const struct vdisk_format vdisk_qcow2_format;
 extern const struct vdisk_format vdisk_vhdx_format;
+extern const struct vdisk_format vdisk_vdi_format;
 
 #endif /* DM_VDISK_H */
