@@ -62,6 +62,7 @@ import subprocess
 import sys
 import types
 import uuid
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vdigen  # noqa: E402
@@ -1159,6 +1160,38 @@ def vdi():
             "eio", f"{used[0] * MiB} {used[1] * MiB} 4096")
 
 
+def unsupported():
+    """Formats qemu reads and vdisk does not (bochs, cloop, dmg) are
+    refused by name, not mapped as raw data; qemu-img must see them as
+    those formats."""
+    h = bytearray(512)
+    h[0:23] = b"Bochs Virtual HD Image\0"
+    h[32:40] = b"Redolog\0"
+    h[48:56] = b"Growing\0"
+    struct.pack_into("<IIIIIIQ", h, 64, 0x20000, 512, 4, 1, 4096, 0, 4 * 4096)
+    with open(path("other-bochs.img"), "wb") as f:
+        f.write(h + b"\xff" * 16 + bytes(496))
+    block = zlib.compress(bytes(range(256)) * 2)
+    head = b"#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n"
+    with open(path("other-cloop.img"), "wb") as f:
+        f.write(head.ljust(128, b"\0") + struct.pack(">II", 512, 1) +
+                struct.pack(">QQ", 152, 152 + len(block)) + block + bytes(1024))
+    # UDIF: the data fork, then the 512-byte "koly" trailer (big-endian).
+    koly = bytearray(512)
+    struct.pack_into(">4sIII", koly, 0, b"koly", 4, 512, 1)
+    struct.pack_into(">QQ", koly, 0x18, 0, 4096)
+    with open(path("other-dmg.img"), "wb") as f:
+        f.write(bytes(4096) + koly)
+    for fmt in ("bochs", "cloop"):
+        out = subprocess.run(["qemu-img", "info", "--output=json", path(f"other-{fmt}.img")],
+                             capture_output=True, check=True).stdout
+        if json.loads(out)["format"] != fmt:
+            sys.exit(f"mkimages: qemu-img does not see other-{fmt}.img as {fmt}")
+    for fmt in ("bochs", "cloop", "dmg"):
+        cases.append(f"refuse unsupported-{fmt} other-{fmt}.img "
+                     f"other-{fmt}.img:.{fmt}.image:.format.not.supported")
+
+
 def corpus():
     """Images made by VMware, ESXi, Windows and qemu, from ../shared/corpus
     (see its MANIFEST.md); qemu-img's reading is the expected content, and
@@ -1517,6 +1550,7 @@ qcow()
 vhdx_qemu()
 vhdx_generated()
 vdi()
+unsupported()
 partitions()
 mountable()
 corpus()
