@@ -1160,6 +1160,24 @@ def vdi():
             "eio", f"{used[0] * MiB} {used[1] * MiB} 4096")
 
 
+def vmdk_empty_extent_name():
+    """FreeBSD's mkimg names a monolithicSparse image's one extent "" in
+    its embedded descriptor: qemu reads the file itself, and so must we.
+    Anywhere else an empty extent name is refused."""
+    create("mkimg.vmdk", 10 * MiB)
+    random_writes("mkimg.vmdk", 10 * MiB, 10, MiB)
+    rewrite_desc("mkimg.vmdk", lambda t: re.sub(r'SPARSE "[^"]*"', 'SPARSE ""', t))
+    expect_whole("vmdk-mkimg-empty-extent", "mkimg.vmdk")
+    damaged_copy("mkimg.vmdk", "mkimg-flat.vmdk", lambda n: rewrite_desc(
+        n, lambda t: t.replace('SPARSE ""', 'FLAT "" 0')))
+    cases.append("refuse vmdk-empty-extent-flat mkimg-flat.vmdk "
+                 "embedded.descriptor:.extent.file.name.is.empty")
+    write_text("empty-extent-desc.vmdk", vmdkgen.descriptor(
+        0x12121212, "monolithicSparse", [f'RW {10 * MiB // 512} SPARSE ""']))
+    cases.append("refuse vmdk-empty-extent-desc empty-extent-desc.vmdk "
+                 'extent.file."".is.empty')
+
+
 def unsupported():
     """Formats qemu reads and vdisk does not (bochs, cloop, dmg) are
     refused by name, not mapped as raw data; qemu-img must see them as
@@ -1551,6 +1569,7 @@ vhdx_qemu()
 vhdx_generated()
 vdi()
 unsupported()
+vmdk_empty_extent_name()
 partitions()
 mountable()
 corpus()
