@@ -1087,6 +1087,16 @@ def vdi():
     g.zero(12)
     g.save(path("vdi-gen.vdi"))
     model("vdi-generated", g, "vdi-gen.vdi", qemu=True)
+    # VBoxManage writes disk sizes that are not whole sectors: qemu, and
+    # so vdisk, round them up.
+    odd = vdigen.Vdi(5 * MiB + 100)
+    fill(odd, 6, MiB)
+    odd.save(path("vdi-odd.vdi"))
+    data = odd.expected() + bytes(412)
+    md5 = hashlib.md5(data).hexdigest()
+    if qemu_md5("vdi-odd.vdi") != md5:
+        sys.exit("mkimages: qemu reads vdi-odd.vdi unlike vdigen's model")
+    cases.append(f"map vdi-odd-size vdi-odd.vdi {len(data)} {md5}")
 
     # Differencing chains, in their own folder: a damaged copy of a base
     # elsewhere would have the same UUID.
