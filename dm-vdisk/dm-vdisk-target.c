@@ -38,6 +38,7 @@ static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_qcow2_format,
 	&vdisk_vhdx_format,
 	&vdisk_vhd_format,
+	&vdisk_vdi_format,
 };
 
 static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)

@@ -14,6 +14,7 @@
 
 #include "core/qcow2.h"
 #include "core/sesparse.h"
+#include "core/vdi.h"
 #include "core/vhdx.h"
 #include "core/vhd.h"
 #include "core/vmdk.h"
@@ -185,6 +186,9 @@ struct vdisk_c {
 		struct {
 			struct vhd v;
 		} vhd;
+		struct {
+			struct vdi v;
+		} vdi;
 	};
 };
 
@@ -223,5 +227,6 @@ extern const struct vdisk_format vdisk_qcow_format;
 extern const struct vdisk_format vdisk_qcow2_format;
 extern const struct vdisk_format vdisk_vhdx_format;
 extern const struct vdisk_format vdisk_vhd_format;
+extern const struct vdisk_format vdisk_vdi_format;
 
 #endif /* DM_VDISK_H */

@@ -68,6 +68,27 @@ static int desc_ident(const char *path, const struct vmdk_desc *d,
 	return 0;
 }
 
+/*
+ * An embedded descriptor's extents are the file itself, and are not
+ * opened; but a name of "" (FreeBSD's mkimg writes it) is taken for "this
+ * file" only where that is what it can mean, as qemu does: the one sparse
+ * extent of a monolithicSparse image.
+ */
+static int embedded_extents(struct vd_image *im, const struct vmdk_priv *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->desc.n_extents; i++) {
+		const struct vmdk_extent_line *e = &p->desc.extents[i];
+
+		if (e->file.p && !e->file.len &&
+		    (strcmp(p->create_type, "monolithicSparse") ||
+		     e->type != VMDK_EXTENT_SPARSE || p->desc.n_extents != 1))
+			return err_at(im->path, "embedded descriptor: extent file name is empty");
+	}
+	return 0;
+}
+
 static bool vmdk_probe(const uint8_t *buf, size_t len)
 {
 	return len >= 4 && (get_unaligned_le32(buf) == VMDK4_MAGIC ||
@@ -127,7 +148,8 @@ static int vmdk_open(struct vd_image *im)
 		    (parse_desc(im->path, "embedded descriptor", p->desc_text, len,
 				&p->desc) ||
 		     desc_ident(im->path, &p->desc, &im->ident, p->create_type,
-				sizeof(p->create_type))))
+				sizeof(p->create_type)) ||
+		     embedded_extents(im, p)))
 			return -1;
 	}
 	if (p->create_type[0])

@@ -20,6 +20,7 @@ static const struct vd_format *const formats[] = {
 	&vd_qcow2_format,	/* and version 1, as "qcow" */
 	&vd_vhdx_format,
 	&vd_vhd_format,
+	&vd_vdi_format,
 };
 
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,
@@ -112,9 +113,33 @@ static int open_format(struct vd_image *im, const struct vd_format *f)
 	return f->open(im) ? -1 : 0;
 }
 
+/*
+ * Formats qemu reads and vdisk does not: recognised so that they are
+ * refused by name, never mapped as raw data.  NULL if none.
+ */
+static const char *unsupported_format(struct vd_image *im, const uint8_t *head,
+				      size_t n)
+{
+	static const char bochs[] = "Bochs Virtual HD Image";
+	static const char cloop[] = "#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0";
+	uint8_t tail[12];
+
+	if (n >= sizeof(bochs) && !memcmp(head, bochs, sizeof(bochs)))
+		return "bochs";
+	if (n >= sizeof(cloop) - 1 && !memcmp(head, cloop, sizeof(cloop) - 1))
+		return "cloop";
+	/* An Apple disk image (UDIF) ends in its "koly" trailer, version 4. */
+	if (im->size >= 1024 && !pread_full(im->fd, tail, sizeof(tail), im->size - 512) &&
+	    !memcmp(tail, "koly", 4) && get_unaligned_be32(tail + 4) == 4 &&
+	    get_unaligned_be32(tail + 8) == 512)
+		return "dmg";
+	return NULL;
+}
+
 int image_probe(struct vd_image *im)
 {
 	uint8_t head[4096];
+	const char *other;
 	size_t n, i;
 
 	if (read_head(im, head, &n))
@@ -125,6 +150,9 @@ int image_probe(struct vd_image *im)
 	for (i = 0; i < ARRAY_SIZE(formats); i++)
 		if (formats[i]->probe_file && formats[i]->probe_file(im))
 			return open_format(im, formats[i]);
+	other = unsupported_format(im, head, n);
+	if (other)
+		return err_at(im->path, "%s image: format not supported", other);
 	return 1;
 }
 

@@ -133,5 +133,6 @@ extern const struct vd_format vd_sesparse_format;
 extern const struct vd_format vd_qcow2_format;
 extern const struct vd_format vd_vhdx_format;
 extern const struct vd_format vd_vhd_format;
+extern const struct vd_format vd_vdi_format;
 
 #endif

@@ -63,4 +63,12 @@ const struct vd_ref *ref_note(struct vd_policy *p, enum vd_ref_kind kind,
 /* @name would be opened: it is there and the policy lets it be. */
 bool ref_usable(const struct vd_policy *p, const char *image, const char *name);
 
+/*
+ * Read the first @len bytes of @name, as ref_open() would open it, without
+ * noting it as a reference (a candidate looked at, not one the image
+ * names).  0, or -1 (nothing said) if refused, missing or short.
+ */
+int ref_peek(const struct vd_policy *p, const char *image, const char *name,
+	     void *buf, size_t len);
+
 #endif

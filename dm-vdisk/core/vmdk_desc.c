@@ -141,7 +141,8 @@ static int parse_extent(struct vmdk_str line, struct vmdk_extent_line *e,
 	w.len = 0;
 	while (w.len < line.len - 1 && w.p[w.len] != '"')
 		w.len++;
-	if (w.len == line.len - 1 || !w.len)
+	/* "" is left to the caller: FreeBSD's mkimg writes it for "this file". */
+	if (w.len == line.len - 1)
 		return vdisk_bad(why, "extent file name is not quoted", -EINVAL);
 	e->file = w;
 

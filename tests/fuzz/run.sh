@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 
 CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
 dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c dm-vdisk/core/vhd.c
-dm-vdisk/core/vdisk_inflate.c"
+dm-vdisk/core/vdisk_inflate.c dm-vdisk/core/vdi.c"
 FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=all -D__packed=__attribute__((__packed__))
 -Dfallthrough=__attribute__((__fallthrough__))
@@ -22,7 +22,7 @@ FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 # Seeds: small valid images of every kind.
 seeds=$OUT/seeds
 if [ ! -d "$seeds" ]; then
-	mkdir -p "$seeds"/{vmdk,sesparse,qcow2,vhdx}
+	mkdir -p "$seeds"/{vmdk,sesparse,qcow2,vhdx,vdi}
 	t=$(mktemp -d)
 	qemu-img create -q -f vmdk "$t/a.vmdk" 4M
 	qemu-io -c 'write -P 1 64k 200k' "$t/a.vmdk" >/dev/null
@@ -47,6 +47,14 @@ vmdkgen.write_sesparse('$seeds/sesparse/a', 2048, {0: b'z' * 4096, 1: 'zero', 2:
 	qemu-img create -q -f vhdx -o block_size=1M "$t/a.vhdx" 3M
 	qemu-io -f vhdx -c 'write -P 7 0 6k' -c 'write -P 8 2M 4k' "$t/a.vhdx" >/dev/null
 	python3 tests/fuzz/pack_vhdx.py "$t" "$seeds/vhdx" "$t/a.vhdx"
+	qemu-img create -q -f vdi "$t/a.vdi" 3M
+	qemu-io -f vdi -c 'write -P 9 1M 4k' "$t/a.vdi" >/dev/null
+	qemu-img create -q -f vdi -o static=on "$t/b.vdi" 2M
+	python3 -c "
+import sys; sys.path.insert(0, 'tests/lib'); import vdigen
+v = vdigen.Vdi(3 << 20, kind=vdigen.TYPE_DIFF, link=b'p' * 16)
+v.write(4096, b'w' * 8192); v.zero(2); v.save('$t/c.vdi')"
+	cp "$t"/*.vdi "$seeds/vdi/"
 	rm -rf "$t"
 fi
 
@@ -66,7 +74,7 @@ c.write(40960, b'd' * 512)
 c.save('$seeds/vhd/c', [(vhdgen.W2RU, '.\\\\b.vhd')])"
 fi
 
-for name in vmdk sesparse qcow2 vhdx vhd; do
+for name in vmdk sesparse qcow2 vhdx vhd vdi; do
 	bin=$OUT/fuzz_$name
 	# shellcheck disable=SC2086
 	if ! clang $FLAGS -o "$bin" "tests/fuzz/fuzz_$name.c" $CORE -lz -lzstd 2>"$OUT/$name.build"; then

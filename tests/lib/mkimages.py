@@ -62,9 +62,11 @@ import subprocess
 import sys
 import types
 import uuid
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vhdgen  # noqa: E402
+import vdigen  # noqa: E402
 import vhdxgen  # noqa: E402
 import vmdkgen  # noqa: E402
 
@@ -1273,6 +1275,181 @@ def mountable():
     os.unlink(path("mnt.raw"))
 
 
+def vdi():
+    """VirtualBox VDI: qemu-img's dynamic and static images, a QCOW2 over
+    one; differencing chains and layouts qemu-img cannot write from
+    tests/lib/vdigen.py (its model is the expected content, checked against
+    qemu-img where qemu reads the image); damaged variants."""
+    for size in (MiB, 37 * MiB + 1536, 100 * MiB):
+        img = f"vdi-dyn{size}.vdi"
+        run("qemu-img", "create", "-f", "vdi", path(img), str(size))
+        random_writes(img, size, 30, min(3 * MiB, size // 2))
+        expect_whole(f"vdi-dynamic-{size}", img)
+    run("qemu-img", "create", "-f", "vdi", "-o", "static=on", path("vdi-static.vdi"),
+        str(20 * MiB + 512))
+    random_writes("vdi-static.vdi", 20 * MiB + 512, 20, MiB)
+    expect_whole("vdi-static", "vdi-static.vdi")
+    run("qemu-img", "create", "-f", "vdi", path("vdi-base.vdi"), str(24 * MiB))
+    qemu_io("vdi-base.vdi", ["write -P 0x5a 0 8M", "write -z 1M 2M",
+                             "write -P 0x11 20M 4096"])
+    expect_whole("vdi-zero-writes", "vdi-base.vdi")
+    run("qemu-img", "create", "-f", "qcow2", "-b", "vdi-base.vdi", "-F", "vdi",
+        path("vdi-top.qcow2"))
+    random_writes("vdi-top.qcow2", 24 * MiB, 20, MiB)
+    expect_whole("vdi-qcow2-chain", "vdi-top.qcow2")
+
+    def model(name, v, img, parent=None, qemu=False):
+        data = v.expected(parent)
+        md5 = hashlib.md5(data).hexdigest()
+        if qemu and qemu_md5(img) != md5:
+            sys.exit(f"mkimages: qemu reads {img} unlike vdigen's model")
+        cases.append(f"map {name} {img} {len(data)} {md5}")
+        return data
+
+    def fill(v, count, max_len):
+        for _ in range(count):
+            n = rng.randrange(1, max_len)
+            v.write(rng.randrange(0, v.disk_size - n), rng.randbytes(n))
+
+    # A normal image with its blocks in reverse order: qemu reads it too.
+    g = vdigen.Vdi(13 * MiB + 512)
+    fill(g, 15, MiB)
+    g.zero(12)
+    g.save(path("vdi-gen.vdi"))
+    model("vdi-generated", g, "vdi-gen.vdi", qemu=True)
+    # VBoxManage writes disk sizes that are not whole sectors: qemu, and
+    # so vdisk, round them up.
+    odd = vdigen.Vdi(5 * MiB + 100)
+    fill(odd, 6, MiB)
+    odd.save(path("vdi-odd.vdi"))
+    data = odd.expected() + bytes(412)
+    md5 = hashlib.md5(data).hexdigest()
+    if qemu_md5("vdi-odd.vdi") != md5:
+        sys.exit("mkimages: qemu reads vdi-odd.vdi unlike vdigen's model")
+    cases.append(f"map vdi-odd-size vdi-odd.vdi {len(data)} {md5}")
+
+    # Differencing chains, in their own folder: a damaged copy of a base
+    # elsewhere would have the same UUID.
+    os.makedirs(path("vdi-diff"), exist_ok=True)
+    size = 12 * MiB
+    run("qemu-img", "create", "-f", "vdi", path("vdi-diff/base.vdi"), str(size))
+    random_writes("vdi-diff/base.vdi", size, 20, 2 * MiB)
+    with open(qemu_raw("vdi-diff/base.vdi"), "rb") as f:
+        base = f.read()
+    os.unlink(path("tmp.raw"))
+    d1 = vdigen.Vdi(size, kind=vdigen.TYPE_DIFF,
+                    link=vdigen.creation_uuid(path("vdi-diff/base.vdi")))
+    fill(d1, 8, MiB)
+    for b in rng.sample([b for b in range(12) if b not in d1.blocks], 3):
+        d1.zero(b)
+    d1.save(path("vdi-diff/snap1.vdi"))
+    mid = model("vdi-differencing", d1, "vdi-diff/snap1.vdi", base)
+    d2 = vdigen.Vdi(size, kind=vdigen.TYPE_DIFF, link=d1.create.bytes_le)
+    fill(d2, 5, 300000)
+    d2.zero(max(d1.blocks))
+    d2.save(path("vdi-diff/snap2.vdi"))
+    model("vdi-differencing-2", d2, "vdi-diff/snap2.vdi", mid)
+    cases.append("info vdi-differencing-parent vdi-diff/snap2.vdi "
+                 f"parent:.*snap1.vdi")
+    os.makedirs(path("vdi-orphan"), exist_ok=True)
+    o = vdigen.Vdi(size, kind=vdigen.TYPE_DIFF, link=uuid.uuid4().bytes_le)
+    o.write(0, b"x" * 4096)
+    o.save(path("vdi-orphan/orphan.vdi"))
+    cases.append("refuse-chain vdi-differencing-orphan vdi-orphan/orphan.vdi "
+                 "parent.not.found:.*vdi-orphan/.*[.]vdi")
+    shutil.copy(path("vdi-diff/base.vdi"), path("vdi-orphan/base.vdi"))
+    shutil.copy(path("vdi-diff/base.vdi"), path("vdi-orphan/base-copy.vdi"))
+    o.link = vdigen.creation_uuid(path("vdi-diff/base.vdi"))
+    o.save(path("vdi-orphan/twins.vdi"))
+    cases.append("refuse-chain vdi-differencing-ambiguous vdi-orphan/twins.vdi "
+                 "both.*base.*base.*have.it")
+
+    # What qemu refuses, vdisk refuses: 2 MiB blocks; block_extra too.
+    b2 = vdigen.Vdi(8 * MiB, block_size=2 * MiB)
+    b2.write(0, b"y" * 4096)
+    b2.save(path("vdi-2m.vdi"))
+    if subprocess.run(["qemu-img", "info", path("vdi-2m.vdi")],
+                      capture_output=True).returncode == 0:
+        sys.exit("mkimages: qemu reads a VDI with 2 MiB blocks now")
+    cases.append("refuse vdi-block-2m vdi-2m.vdi block.size")
+    g.block_extra = 512
+    g.save(path("vdi-extra.vdi"))
+    cases.append("refuse vdi-block-extra vdi-extra.vdi block_extra")
+
+    src = "vdi-base.vdi"  # 24 blocks, 9 of them in the file
+    bmap = struct.unpack_from("<I", open(path(src), "rb").read(512), 0x154)[0]
+    entries = struct.unpack_from("<24I", open(path(src), "rb").read(bmap + 96), bmap)
+    used = [b for b, e in enumerate(entries) if e < 0xfffffffe]
+
+    def damaged(name, off, data, kind, arg):
+        damaged_copy(src, name, lambda n: patch(n, off, data))
+        cases.append(f"{kind} {name.split('.')[0]} {name} {arg}")
+
+    damaged("vdi-badsig.vdi", 0x40, b"\x7f\x10\xda\xbf", "refuse",
+            "vdi-badsig.vdi:.*unrecognised.image.format")
+    damaged("vdi-huge.vdi", 0x170, struct.pack("<Q", 1 << 62), "refuse",
+            "disk.size.out.of.range")
+    damaged("vdi-manyblocks.vdi", 0x180, struct.pack("<I", 0x3fffffff), "refuse",
+            "block.map.lies.outside")
+    damaged("vdi-v10.vdi", 0x44, struct.pack("<I", 0x10000), "refuse",
+            "unsupported.VDI.version")
+    # Block map entries past the file's end, or past the block count.
+    damaged("vdi-pastend.vdi", bmap + used[1] * 4, struct.pack("<I", 23), "eio",
+            f"{used[0] * MiB} {used[1] * MiB} 4096")
+    damaged("vdi-badindex.vdi", bmap + used[1] * 4, struct.pack("<I", 0x12345678),
+            "eio", f"{used[0] * MiB} {used[1] * MiB} 4096")
+
+
+def vmdk_empty_extent_name():
+    """FreeBSD's mkimg names a monolithicSparse image's one extent "" in
+    its embedded descriptor: qemu reads the file itself, and so must we.
+    Anywhere else an empty extent name is refused."""
+    create("mkimg.vmdk", 10 * MiB)
+    random_writes("mkimg.vmdk", 10 * MiB, 10, MiB)
+    rewrite_desc("mkimg.vmdk", lambda t: re.sub(r'SPARSE "[^"]*"', 'SPARSE ""', t))
+    expect_whole("vmdk-mkimg-empty-extent", "mkimg.vmdk")
+    damaged_copy("mkimg.vmdk", "mkimg-flat.vmdk", lambda n: rewrite_desc(
+        n, lambda t: t.replace('SPARSE ""', 'FLAT "" 0')))
+    cases.append("refuse vmdk-empty-extent-flat mkimg-flat.vmdk "
+                 "embedded.descriptor:.extent.file.name.is.empty")
+    write_text("empty-extent-desc.vmdk", vmdkgen.descriptor(
+        0x12121212, "monolithicSparse", [f'RW {10 * MiB // 512} SPARSE ""']))
+    cases.append("refuse vmdk-empty-extent-desc empty-extent-desc.vmdk "
+                 'extent.file."".is.empty')
+
+
+def unsupported():
+    """Formats qemu reads and vdisk does not (bochs, cloop, dmg) are
+    refused by name, not mapped as raw data; qemu-img must see them as
+    those formats."""
+    h = bytearray(512)
+    h[0:23] = b"Bochs Virtual HD Image\0"
+    h[32:40] = b"Redolog\0"
+    h[48:56] = b"Growing\0"
+    struct.pack_into("<IIIIIIQ", h, 64, 0x20000, 512, 4, 1, 4096, 0, 4 * 4096)
+    with open(path("other-bochs.img"), "wb") as f:
+        f.write(h + b"\xff" * 16 + bytes(496))
+    block = zlib.compress(bytes(range(256)) * 2)
+    head = b"#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n"
+    with open(path("other-cloop.img"), "wb") as f:
+        f.write(head.ljust(128, b"\0") + struct.pack(">II", 512, 1) +
+                struct.pack(">QQ", 152, 152 + len(block)) + block + bytes(1024))
+    # UDIF: the data fork, then the 512-byte "koly" trailer (big-endian).
+    koly = bytearray(512)
+    struct.pack_into(">4sIII", koly, 0, b"koly", 4, 512, 1)
+    struct.pack_into(">QQ", koly, 0x18, 0, 4096)
+    with open(path("other-dmg.img"), "wb") as f:
+        f.write(bytes(4096) + koly)
+    for fmt in ("bochs", "cloop"):
+        out = subprocess.run(["qemu-img", "info", "--output=json", path(f"other-{fmt}.img")],
+                             capture_output=True, check=True).stdout
+        if json.loads(out)["format"] != fmt:
+            sys.exit(f"mkimages: qemu-img does not see other-{fmt}.img as {fmt}")
+    for fmt in ("bochs", "cloop", "dmg"):
+        cases.append(f"refuse unsupported-{fmt} other-{fmt}.img "
+                     f"other-{fmt}.img:.{fmt}.image:.format.not.supported")
+
+
 def corpus():
     """Images made by VMware, ESXi, Windows and qemu, from ../shared/corpus
     (see its MANIFEST.md); qemu-img's reading is the expected content, and
@@ -1376,6 +1553,8 @@ def corpus():
                  "relative_path:.\\.\\\\Generation.1_49C4BAF3-4B25-4406-8C4B-D39E65C32385.avhdx")
     cases.append("refuse-chain corpus-vhdx-differencing w-differencing.avhdx "
                  "parent.not.found:.*Generation.1_49C4BAF3-4B25-4406-8C4B-D39E65C32385.avhdx")
+    take("dissect.hypervisor/basic.vdi.gz", "basic.vdi")
+    expect_corpus("corpus-vdi-basic", "basic.vdi")
     take("govmomi/ttylinux-pc_i486-16.1-disk1.vmdk", "govmomi-cut.vmdk")
     cases.append("refuse corpus-govmomi-truncated govmomi-cut.vmdk "
                  "truncated.or.damaged.stream")
@@ -1641,6 +1820,9 @@ vhdx_generated()
 vhd_qemu()
 vhd_generated()
 vhd_damaged()
+vdi()
+unsupported()
+vmdk_empty_extent_name()
 partitions()
 mountable()
 corpus()

@@ -388,6 +388,11 @@ static void test_descriptor(void)
 	tap_is(desc("RW 10 SPARSE a.vmdk\n", &d, &line), -EINVAL, "unquoted file refused");
 	tap_is(desc("RW 10 SPARSE \"a.vmdk\n", &d, &line), -EINVAL, "unterminated quote refused");
 	tap_is(desc("RW 10 SPARSE\n", &d, &line), -EINVAL, "SPARSE without file refused");
+	tap_is(desc("RW 10 SPARSE \"\"\n", &d, &line), 0,
+	       "empty quoted name parses (mkimg), for the caller to judge");
+	tap_ok(d.n_extents == 1 && d.extents[0].file.p && !d.extents[0].file.len &&
+	       d.extents[0].sectors == 10, "... as an empty, present name");
+	tap_is(desc("RW 10 SPARSE \"\n", &d, &line), -EINVAL, "lone quote refused");
 	tap_is(desc("RW 10 FLAT \"a\" 5 junk\n", &d, &line), -EINVAL, "trailing junk refused");
 	tap_is(desc("RW 1125899906842624 FLAT \"a\"\nRW 1 FLAT \"b\"\n", &d, &line), -EFBIG,
 	       "extents beyond 512 PiB refused");
