@@ -16,6 +16,7 @@
 #include "core/sesparse.h"
 #include "core/vhdx.h"
 #include "core/vmdk.h"
+#include "core/qed.h"
 
 #define DM_MSG_PREFIX "vdisk"
 
@@ -181,6 +182,10 @@ struct vdisk_c {
 			struct vhdx_overlay *ov;	/* the replayed log */
 			u8 *pages;
 		} vhdx;
+		struct {
+			struct qed q;
+			__le64 *l1;
+		} qed;
 	};
 };
 
@@ -244,5 +249,6 @@ extern const struct vdisk_format vdisk_sesparse_format;
 extern const struct vdisk_format vdisk_qcow_format;
 extern const struct vdisk_format vdisk_qcow2_format;
 extern const struct vdisk_format vdisk_vhdx_format;
+extern const struct vdisk_format vdisk_qed_format;
 
 #endif /* DM_VDISK_H */
