@@ -130,5 +130,6 @@ extern const struct vd_format vd_vmdk_format;
 extern const struct vd_format vd_sesparse_format;
 extern const struct vd_format vd_qcow2_format;
 extern const struct vd_format vd_vhdx_format;
+extern const struct vd_format vd_qed_format;
 
 #endif
