@@ -1390,6 +1390,133 @@ def references():
                  "outside.the.image's.folder")
 
 
+def qed_header(img):
+    with open(path(img), "rb") as f:
+        h = f.read(64)
+    keys = ("magic", "cluster", "table", "header", "features", "compat", "autoclear",
+            "l1", "size", "boff", "bsize")
+    return dict(zip(keys, struct.unpack("<IIIIQQQQQII", h)))
+
+
+def qed_l2_entries(img, least=2):
+    """(L1 index, L2 index, entry) of every data cluster (with least=1,
+    zero clusters too), in order."""
+    h = qed_header(img)
+    n = h["cluster"] * h["table"] // 8
+    out = []
+    for i in range(n):
+        l2 = get_be(img, h["l1"] + 8 * i, "<Q")
+        if l2:
+            out += [(i, j, e) for j in range(n)
+                    if (e := get_be(img, l2 + 8 * j, "<Q")) >= least]
+    return out
+
+
+def qed():
+    """QED as qemu-img and qemu-io write it, and damaged copies."""
+    # Cluster sizes from 4 KiB (tables of two clusters: qemu cannot open
+    # one-cluster tables) to 1 MiB, and a size not a multiple of the cluster.
+    for cl, ts, size in ((4096, 2, 24 * MiB), (65536, 4, 20 * MiB + 7 * 512),
+                         (MiB, 16, 24 * MiB)):
+        img = f"qed-{cl}.qed"
+        qcow_create(img, size, "qed", (f"cluster_size={cl}", f"table_size={ts}"))
+        qcow_writes(img, size)
+        expect_whole(f"qed-cluster{cl}", img)
+    # Zero clusters (L2 entry 1) over data, and zeros written unaligned.
+    qcow_create("qed-zero.qed", 16 * MiB, "qed")
+    qcow_writes("qed-zero.qed", 16 * MiB, count=10, max_len=2 * MiB)
+    qemu_io("qed-zero.qed", ["write -z 1M 2M", "write -z 100000 5000",
+                             "write -P 0x5a 12M 64k", "write -z 12M 64k"])
+    assert any(e == 1 for _, _, e in qed_l2_entries("qed-zero.qed", 1)), \
+        "qemu wrote no zero cluster"
+    expect_whole("qed-zero-clusters", "qed-zero.qed")
+
+    # Chains: QED over QCOW2 (probed), over raw (declared: never probed),
+    # over a shorter QED; QCOW2 over QED.
+    qcow_create("qed-base.qcow2", 12 * MiB, opts=("cluster_size=4096",))
+    qcow_writes("qed-base.qcow2", 12 * MiB)
+    qcow_create("qed-over-qcow2.qed", 16 * MiB, "qed", ("cluster_size=65536",),
+                backing="qed-base.qcow2", bfmt="qcow2")
+    qcow_writes("qed-over-qcow2.qed", 16 * MiB, count=15)
+    expect_whole("qed-over-qcow2", "qed-over-qcow2.qed")
+    with open(path("qed-base.raw"), "wb") as f:
+        f.write(rng.randbytes(6 * MiB))
+        f.write(b"QED\0" + bytes(4092))  # looks like QED: must stay raw
+    qcow_create("qed-over-raw.qed", 16 * MiB, "qed", backing="qed-base.raw", bfmt="raw")
+    assert qed_header("qed-over-raw.qed")["features"] == 5
+    qcow_writes("qed-over-raw.qed", 16 * MiB, count=15)
+    expect_whole("qed-over-raw", "qed-over-raw.qed")
+    qcow_create("qed-mid.qed", 8 * MiB, "qed", ("cluster_size=4096", "table_size=2"))
+    qcow_writes("qed-mid.qed", 8 * MiB, count=15)
+    qcow_create("qed-over-qed.qed", 16 * MiB, "qed", ("cluster_size=1048576",),
+                backing="qed-mid.qed", bfmt="qed")
+    qcow_writes("qed-over-qed.qed", 16 * MiB, count=10)
+    qemu_io("qed-over-qed.qed", ["write -z 2M 3M"])
+    expect_whole("qed-over-qed", "qed-over-qed.qed")
+    qcow_create("qcow2-over-qed.qcow2", 20 * MiB, backing="qed-over-qed.qed", bfmt="qed")
+    qcow_writes("qcow2-over-qed.qcow2", 20 * MiB, count=15)
+    expect_whole("qcow2-over-qed", "qcow2-over-qed.qcow2")
+
+    # The need-check flag (qemu died with the image open): still mapped.
+    shutil.copy(path("qed-65536.qed"), path("qed-needcheck.qed"))
+    set_be("qed-needcheck.qed", 16, "<Q", 2)
+    expect_whole("qed-need-check", "qed-needcheck.qed")
+    cases.append("info qed-need-check-info qed-needcheck.qed need_check:.true")
+    cases.append("info qed-backing-raw-info qed-over-raw.qed backing_format_no_probe:.true")
+
+    # Refusals: a bad magic, unknown features, absurd cluster and table
+    # sizes, a size qemu refuses, a backing file name out of the header.
+    for name, off, fmt, val, want in (
+            ("magic", 0, "<I", 0x00444552, "not.a.qed.image"),
+            ("feature", 16, "<Q", 8, "unknown.QED.feature"),
+            ("cluster-small", 4, "<I", 2048, "cluster.size.out.of.range"),
+            ("cluster-huge", 4, "<I", 1 << 27, "cluster.size.out.of.range"),
+            ("cluster-odd", 4, "<I", 3 * 65536, "cluster.size.out.of.range"),
+            ("table-size", 8, "<I", 3, "table.size.out.of.range"),
+            ("table-huge", 8, "<I", 32, "table.size.out.of.range"),
+            ("image-size", 48, "<Q", 16 * MiB + 100, "image.size"),
+            ("l1-outside", 40, "<Q", 1 << 40, "L1.table.lies.outside"),
+            ("backing-name", 56, "<I", 65530, "backing.file.name.out.of.range")):
+        img = f"qed-bad-{name}.qed"
+        shutil.copy(path("qed-over-raw.qed"), path(img))
+        set_be(img, off, fmt, val)
+        if name == "magic":
+            cases.append(f"refuse-opt qed-bad-{name} {img} --format=qed {want}")
+        else:
+            cases.append(f"refuse qed-bad-{name} {img} {want}")
+    # Missing backing file; one that escapes the image's folder.
+    shutil.copy(path("qed-over-qed.qed"), path("qed-orphan.qed"))
+    run("qemu-img", "rebase", "-u", "-b", "qed-gone.qed", "-F", "qed", path("qed-orphan.qed"))
+    cases.append("refuse-chain qed-orphan qed-orphan.qed parent.not.found:.*qed-gone.qed")
+    shutil.copy(path("qed-over-qed.qed"), path("qed-escape.qed"))
+    run("qemu-img", "rebase", "-u", "-b", "../images/qed-mid.qed", "-F", "qed",
+        path("qed-escape.qed"))
+    cases.append("refuse-chain qed-backing-escapes qed-escape.qed "
+                 "outside.the.image's.folder")
+
+    # Damaged tables: an L2 entry past the end of the file, one not
+    # aligned to a cluster, an L1 entry past the end (a 4 MiB span with
+    # 4 KiB clusters and two-cluster tables): only those spans fail.
+    for name, src, value in (("l2-past-end", "qed-65536.qed", 1 << 40),
+                             ("l2-misaligned", "qed-65536.qed", None)):
+        img = f"qed-{name}.qed"
+        shutil.copy(path(src), path(img))
+        h = qed_header(img)
+        n = h["cluster"] * h["table"] // 8
+        ents = qed_l2_entries(img)
+        (i, j, e), (gi, gj, _) = ents[0], ents[-1]
+        l2 = get_be(img, h["l1"] + 8 * i, "<Q")
+        set_be(img, l2 + 8 * j, "<Q", value or e + 512)
+        cases.append(f"eio qed-{name} {img} {(gi * n + gj) * h['cluster']} "
+                     f"{(i * n + j) * h['cluster']} 4096")
+    img = "qed-l1-past-end.qed"
+    shutil.copy(path("qed-4096.qed"), path(img))
+    h = qed_header(img)
+    used = sorted({i for i, _, _ in qed_l2_entries(img)})
+    set_be(img, h["l1"] + 8 * used[0], "<Q", 1 << 40)
+    cases.append(f"eio qed-l1-past-end {img} {used[-1] * 4 * MiB} {used[0] * 4 * MiB} 4096")
+
+
 os.makedirs(OUT, exist_ok=True)
 positive()
 vmdk_family()
@@ -1405,6 +1532,7 @@ cache_limit()
 references()
 kernel_limits()
 negative()
+qed()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:
     f.write("\n".join(cases) + "\n")
