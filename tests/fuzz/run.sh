@@ -13,7 +13,8 @@ mkdir -p "$OUT"
 
 CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
 dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c
-dm-vdisk/core/vdisk_inflate.c"
+dm-vdisk/core/vdisk_inflate.c
+dm-vdisk/core/qed.c"
 FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=all -D__packed=__attribute__((__packed__))
 -Dfallthrough=__attribute__((__fallthrough__))
@@ -49,8 +50,19 @@ vmdkgen.write_sesparse('$seeds/sesparse/a', 2048, {0: b'z' * 4096, 1: 'zero', 2:
 	python3 tests/fuzz/pack_vhdx.py "$t" "$seeds/vhdx" "$t/a.vhdx"
 	rm -rf "$t"
 fi
+if [ ! -d "$seeds/qed" ]; then
+	mkdir -p "$seeds/qed"
+	t=$(mktemp -d)
+	qemu-img create -q -f qed -o cluster_size=4096,table_size=2 "$t/a.qed" 1M
+	qemu-io -f qed -c 'write -P 9 0 8k' -c 'write -z 64k 4k' "$t/a.qed" >/dev/null
+	qemu-img create -q -f raw "$t/b.raw" 1M
+	qemu-img create -q -f qed -b b.raw -F raw "$t/b.qed"
+	qemu-io -f qed -c 'write -P 10 4k 4k' "$t/b.qed" >/dev/null
+	cp "$t"/*.qed "$seeds/qed/"
+	rm -rf "$t"
+fi
 
-for name in vmdk sesparse qcow2 vhdx; do
+for name in vmdk sesparse qcow2 vhdx qed; do
 	bin=$OUT/fuzz_$name
 	# shellcheck disable=SC2086
 	if ! clang $FLAGS -o "$bin" "tests/fuzz/fuzz_$name.c" $CORE -lz -lzstd 2>"$OUT/$name.build"; then
