@@ -1488,9 +1488,9 @@ def qed():
     shutil.copy(path("qed-over-qed.qed"), path("qed-orphan.qed"))
     run("qemu-img", "rebase", "-u", "-b", "qed-gone.qed", "-F", "qed", path("qed-orphan.qed"))
     cases.append("refuse-chain qed-orphan qed-orphan.qed parent.not.found:.*qed-gone.qed")
+    # (The guest has /data/lib.sh next to /data/images.)
     shutil.copy(path("qed-over-qed.qed"), path("qed-escape.qed"))
-    run("qemu-img", "rebase", "-u", "-b", "../images/qed-mid.qed", "-F", "qed",
-        path("qed-escape.qed"))
+    run("qemu-img", "rebase", "-u", "-b", "../lib.sh", "-F", "qed", path("qed-escape.qed"))
     cases.append("refuse-chain qed-backing-escapes qed-escape.qed "
                  "outside.the.image's.folder")
 
