@@ -52,6 +52,7 @@ static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_qcow2_format,
 	&vdisk_vhdx_format,
 	&vdisk_qed_format,
+	&vdisk_parallels_format,
 };
 
 static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)

@@ -17,6 +17,7 @@
 #include "core/vhdx.h"
 #include "core/vmdk.h"
 #include "core/qed.h"
+#include "core/parallels.h"
 
 #define DM_MSG_PREFIX "vdisk"
 
@@ -186,6 +187,9 @@ struct vdisk_c {
 			struct qed q;
 			__le64 *l1;
 		} qed;
+		struct {
+			struct parallels p;
+		} parallels;
 	};
 };
 
@@ -250,5 +254,6 @@ extern const struct vdisk_format vdisk_qcow_format;
 extern const struct vdisk_format vdisk_qcow2_format;
 extern const struct vdisk_format vdisk_vhdx_format;
 extern const struct vdisk_format vdisk_qed_format;
+extern const struct vdisk_format vdisk_parallels_format;
 
 #endif /* DM_VDISK_H */
