@@ -20,6 +20,7 @@ static const struct vd_format *const formats[] = {
 	&vd_qcow2_format,	/* and version 1, as "qcow" */
 	&vd_vhdx_format,
 	&vd_qed_format,
+	&vd_parallels_format,
 };
 
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,

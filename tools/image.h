@@ -131,5 +131,6 @@ extern const struct vd_format vd_sesparse_format;
 extern const struct vd_format vd_qcow2_format;
 extern const struct vd_format vd_vhdx_format;
 extern const struct vd_format vd_qed_format;
+extern const struct vd_format vd_parallels_format;
 
 #endif
