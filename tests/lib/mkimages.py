@@ -64,6 +64,7 @@ import types
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import parallelsgen  # noqa: E402
 import vhdxgen  # noqa: E402
 import vmdkgen  # noqa: E402
 
@@ -1517,6 +1518,89 @@ def qed():
     cases.append(f"eio qed-l1-past-end {img} {used[-1] * 4 * MiB} {used[0] * 4 * MiB} 4096")
 
 
+def parallels_bat(img):
+    """(index, entry) of every allocated cluster, and the cluster bytes."""
+    with open(path(img), "rb") as f:
+        h = f.read(64)
+        tracks, n = struct.unpack_from("<II", h, 28)
+        bat = struct.unpack(f"<{n}I", f.read(4 * n))
+    return [(i, e) for i, e in enumerate(bat) if e], tracks * 512
+
+
+def expect_generated(name, img, want):
+    """A generated image: qemu must read it as the generator wrote it."""
+    assert qemu_md5(img, "parallels") == hashlib.md5(want).hexdigest(), img
+    cases.append(f"map {name} {img} {len(want)} {hashlib.md5(want).hexdigest()}")
+
+
+def parallels():
+    """Parallels images: qemu-img's ("WithouFreSpacExt", BAT in clusters),
+    parallelsgen's for the rest, and damaged copies."""
+    # qemu-img: cluster sizes 4 KiB to 1 MiB (the default), and 63 sectors,
+    # which is not a power of two.
+    for cl, size in ((4096, 16 * MiB), (65536, 20 * MiB + 7 * 512), (32256, 12 * MiB),
+                     (MiB, 24 * MiB)):
+        img = f"prl-{cl}.hds"
+        qcow_create(img, size, "parallels", (f"cluster_size={cl}",))
+        qcow_writes(img, size, "parallels")
+        expect_whole(f"parallels-cluster{cl}", img, "parallels")
+
+    # Generated: version 1 (BAT in sectors, clusters at any sector) with
+    # 63-sector clusters; its nb_sectors' high half set, which only counts
+    # in Ext images; the in-use mark and a format extension; a ploop-like
+    # image (Virtuozzo: Ext, 1 MiB clusters, data at 1 MiB, sparse).
+    def fill(im, count, max_len):
+        for _ in range(count):
+            n = rng.randrange(1, max_len)
+            off = rng.randrange(0, im.size - n)
+            im.write(off, rng.randbytes(n) if rng.random() < 0.5 else
+                     bytes([rng.randrange(256)]) * n)
+
+    for name, kw in (("parallels-v1-63", dict(tracks=63, ext=False)),
+                     ("parallels-v1-2048", dict(tracks=2048, ext=False, data_off=0)),
+                     ("parallels-v1-nb-high", dict(tracks=16, ext=False, nb_high=5)),
+                     ("parallels-inuse-ext", dict(tracks=128, inuse=parallelsgen.INUSE,
+                                                  format_ext=True)),
+                     ("parallels-ploop", dict(tracks=2048, data_off=2048))):
+        size = 64 * MiB if name == "parallels-ploop" else 10 * MiB
+        im = parallelsgen.Parallels(size, seed=rng.randrange(1 << 30), **kw)
+        fill(im, 6 if name == "parallels-ploop" else 25, 300000)
+        im.save(path(f"{name}.hds"))
+        expect_generated(name, f"{name}.hds", im.expected())
+    cases.append("info parallels-inuse-info parallels-inuse-ext.hds in_use:.true")
+    cases.append("info parallels-v1-info parallels-v1-63.hds WithoutFreeSpace")
+
+    # Refusals: a bad magic, another version, absurd cluster sizes, an
+    # empty disk, a BAT the file cannot hold.
+    for name, off, fmt, val, want in (
+            ("magic", 0, "<I", 0x41414141, "not.a.parallels.image"),
+            ("version", 16, "<I", 3, "unsupported.Parallels.version"),
+            ("tracks-zero", 28, "<I", 0, "cluster.size.out.of.range"),
+            ("tracks-huge", 28, "<I", 0x7fffffff // 512, "cluster.size.out.of.range"),
+            ("size-zero", 36, "<Q", 0, "disk.size.out.of.range"),
+            ("bat-past-end", 32, "<I", 0xffffffff, "BAT.lies.past.the.end")):
+        img = f"prl-bad-{name}.hds"
+        shutil.copy(path("prl-65536.hds"), path(img))
+        set_be(img, off, fmt, val)
+        if name == "bat-past-end":
+            set_be(img, 36, "<Q", 1 << 40)
+        if name == "magic":
+            cases.append(f"refuse-opt prl-bad-{name} {img} --format=parallels {want}")
+        else:
+            cases.append(f"refuse prl-bad-{name} {img} {want}")
+
+    # Damaged BAT entries: past the end of the file (Ext), into the header
+    # and BAT (version 1): only those clusters fail.
+    for name, src, value in (("past-end", "prl-65536.hds", 1 << 30),
+                             ("into-header", "parallels-v1-63.hds", 1)):
+        img = f"prl-bat-{name}.hds"
+        shutil.copy(path(src), path(img))
+        ents, cl = parallels_bat(img)
+        (bad, _), (good, _) = ents[0], ents[-1]
+        set_be(img, 64 + 4 * bad, "<I", value)
+        cases.append(f"eio prl-bat-{name} {img} {good * cl} {bad * cl} 4096")
+
+
 os.makedirs(OUT, exist_ok=True)
 positive()
 vmdk_family()
@@ -1533,6 +1617,7 @@ references()
 kernel_limits()
 negative()
 qed()
+parallels()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:
     f.write("\n".join(cases) + "\n")
