@@ -67,7 +67,7 @@ static void usage(FILE *f)
 		"                         what is beneath it, a file or a block device);\n"
 		"                         by default only files beneath the image's folder\n"
 		"  --format FMT           IMAGE is FMT (vmdk, sesparse, qcow, qcow2, vhdx,\n"
-		"                         qed, raw): no probing\n"
+		"                         qed, parallels, raw): no probing\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose          say what is being done\n"
@@ -77,7 +77,7 @@ static void usage(FILE *f)
 		"IMAGE is a regular file (attached to a read-only loop device) or a block\n"
 		"device; parents (backing files) are mapped below it. Formats: VMDK\n"
 		"(sparse, flat, stream, descriptors, vmfsSparse, seSparse), QCOW,\n"
-		"QCOW2, VHDX and QED. See vdisk(8).\n");
+		"QCOW2, VHDX, QED and Parallels. See vdisk(8).\n");
 }
 
 static int bad_usage(const char *msg)
@@ -598,7 +598,7 @@ static int policy_opt(int c, struct vd_open_opts *oo)
 	if (c != 'F')
 		return 1;
 	if (!vd_format_known(optarg)) {
-		err_at(optarg, "unknown format (vmdk, sesparse, qcow, qcow2, vhdx, qed or raw)");
+		err_at(optarg, "unknown format (vmdk, sesparse, qcow, qcow2, vhdx, qed, parallels or raw)");
 		return -1;
 	}
 	oo->format = optarg;
