@@ -1354,6 +1354,8 @@ def references():
               r'parentFileNameHint="[^"]*"', f'parentFileNameHint="{n}"', t)))
     chain("qcow2", "base.qcow2", "backing",
           lambda img, n: rrun("qemu-img", "rebase", "-u", "-b", n, "-F", "qcow2", img))
+    chain("qed", "base.qed", "qedbacking",
+          lambda img, n: rrun("qemu-img", "rebase", "-u", "-b", n, "-F", "qed", img))
 
     # A QCOW2 external data file.
     rrun("qemu-img", "create", "-f", "qcow2", "-o", "data_file=../outside/data.bin",
