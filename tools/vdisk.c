@@ -598,7 +598,8 @@ static int policy_opt(int c, struct vd_open_opts *oo)
 	if (c != 'F')
 		return 1;
 	if (!vd_format_known(optarg)) {
-		err_at(optarg, "unknown format (vmdk, sesparse, qcow, qcow2, vhdx, qed, parallels or raw)");
+		err_at(optarg,
+		       "unknown format (vmdk, sesparse, qcow, qcow2, vhdx, qed, parallels or raw)");
 		return -1;
 	}
 	oo->format = optarg;
