@@ -1434,6 +1434,15 @@ def qed():
         "qemu wrote no zero cluster"
     expect_whole("qed-zero-clusters", "qed-zero.qed")
 
+    # A large sparse disk: 768 L1 entries, L2 tables far apart, windows.
+    size = 6 * 1024 * MiB
+    qcow_create("qed-big.qed", size, "qed", ("cluster_size=4096", "table_size=4"))
+    spots = [0, 2 * 1024 * MiB - 40000, 4 * 1024 * MiB + 12345, size - 100000]
+    qemu_io("qed-big.qed", [f"write -P 0x{i + 1:02x} {o} 100000" for i, o in enumerate(spots)])
+    expect_windows("qed-large-sparse", "qed-big.qed",
+                   [(min(o // MiB * MiB, size - 2 * MiB), 2 * MiB) for o in spots] +
+                   [(3 * 1024 * MiB, 4 * MiB)])
+
     # Chains: QED over QCOW2 (probed), over raw (declared: never probed),
     # over a shorter QED; QCOW2 over QED.
     qcow_create("qed-base.qcow2", 12 * MiB, opts=("cluster_size=4096",))
@@ -1546,6 +1555,16 @@ def parallels():
         qcow_create(img, size, "parallels", (f"cluster_size={cl}",))
         qcow_writes(img, size, "parallels")
         expect_whole(f"parallels-cluster{cl}", img, "parallels")
+
+    # A large sparse disk: a 24 KiB BAT read entry by entry, windows.
+    size = 6 * 1024 * MiB
+    qcow_create("prl-big.hds", size, "parallels")
+    spots = [0, 2 * 1024 * MiB - 40000, 4 * 1024 * MiB + 12345, size - 100000]
+    qemu_io("prl-big.hds", [f"write -P 0x{i + 1:02x} {o} 100000" for i, o in enumerate(spots)],
+            "parallels")
+    expect_windows("parallels-large-sparse", "prl-big.hds",
+                   [(min(o // MiB * MiB, size - 2 * MiB), 2 * MiB) for o in spots] +
+                   [(3 * 1024 * MiB, 4 * MiB)])
 
     # Generated: version 1 (BAT in sectors, clusters at any sector) with
     # 63-sector clusters; its nb_sectors' high half set, which only counts
