@@ -39,6 +39,8 @@ static const struct vdisk_format *const vdisk_formats[] = {
 	&vdisk_vhdx_format,
 	&vdisk_vhd_format,
 	&vdisk_vdi_format,
+	&vdisk_qed_format,
+	&vdisk_parallels_format,
 };
 
 static inline void vdisk_count(struct vdisk_c *vc, enum vdisk_stat stat)

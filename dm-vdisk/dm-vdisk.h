@@ -18,6 +18,8 @@
 #include "core/vhdx.h"
 #include "core/vhd.h"
 #include "core/vmdk.h"
+#include "core/qed.h"
+#include "core/parallels.h"
 
 #define DM_MSG_PREFIX "vdisk"
 
@@ -189,6 +191,13 @@ struct vdisk_c {
 		struct {
 			struct vdi v;
 		} vdi;
+		struct {
+			struct qed q;
+			__le64 *l1;
+		} qed;
+		struct {
+			struct parallels p;
+		} parallels;
 	};
 };
 
@@ -228,5 +237,7 @@ extern const struct vdisk_format vdisk_qcow2_format;
 extern const struct vdisk_format vdisk_vhdx_format;
 extern const struct vdisk_format vdisk_vhd_format;
 extern const struct vdisk_format vdisk_vdi_format;
+extern const struct vdisk_format vdisk_qed_format;
+extern const struct vdisk_format vdisk_parallels_format;
 
 #endif /* DM_VDISK_H */

@@ -33,6 +33,7 @@ check "vdisk cr" "create "
 check "vdisk u" "umount "
 check "vdisk create x y --no-p" "--no-parent --no-partitions "
 check "vdisk info --format qc" "qcow qcow2 "
+check "vdisk info --format pa" "parallels "
 check "vdisk list " "--json "
 printf '# images\nweb /vms/web.vmdk nofail\n\nwin /vms/win.vhdx\n' >/tmp/vdisktab.comp
 VDISKTAB=/tmp/vdisktab.comp check "vdisk attach w" "web win "

@@ -129,8 +129,9 @@ static struct vd_disk *open_chain(const char *path, struct vd_image *im,
 static int open_parent(struct vd_disk *d, struct chain *c)
 {
 	const struct vd_ident *id = &d->ident;
-	enum vd_ref_kind kind = strncmp(d->format, "qcow", 4) ? VD_REF_PARENT :
-						VD_REF_BACKING;
+	enum vd_ref_kind kind = strncmp(d->format, "qcow", 4) &&
+				strcmp(d->format, "qed") ? VD_REF_PARENT :
+							   VD_REF_BACKING;
 	struct vd_policy *pol = c->opts->pol;
 	struct vd_image *im;
 	struct vd_disk *p;

@@ -21,6 +21,8 @@ static const struct vd_format *const formats[] = {
 	&vd_vhdx_format,
 	&vd_vhd_format,
 	&vd_vdi_format,
+	&vd_qed_format,
+	&vd_parallels_format,
 };
 
 int image_read(struct vd_image *im, void *buf, size_t len, uint64_t off,

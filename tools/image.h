@@ -134,5 +134,7 @@ extern const struct vd_format vd_qcow2_format;
 extern const struct vd_format vd_vhdx_format;
 extern const struct vd_format vd_vhd_format;
 extern const struct vd_format vd_vdi_format;
+extern const struct vd_format vd_qed_format;
+extern const struct vd_format vd_parallels_format;
 
 #endif

@@ -67,7 +67,7 @@ static void usage(FILE *f)
 		"                         what is beneath it, a file or a block device);\n"
 		"                         by default only files beneath the image's folder\n"
 		"  --format FMT           IMAGE is FMT (vmdk, sesparse, qcow, qcow2, vhdx,\n"
-		"                         vhd or vpc, vdi, raw): no probing\n"
+		"                         vhd or vpc, vdi, qed, parallels, raw): no probing\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose          say what is being done\n"
@@ -77,7 +77,7 @@ static void usage(FILE *f)
 		"IMAGE is a regular file (attached to a read-only loop device) or a block\n"
 		"device; parents (backing files) are mapped below it. Formats: VMDK\n"
 		"(sparse, flat, stream, descriptors, vmfsSparse, seSparse), QCOW,\n"
-		"QCOW2, VHDX and VDI. See vdisk(8).\n");
+		"QCOW2, VHDX, VHD, VDI, QED and Parallels. See vdisk(8).\n");
 }
 
 static int bad_usage(const char *msg)
@@ -599,8 +599,8 @@ static int policy_opt(int c, struct vd_open_opts *oo)
 	if (c != 'F')
 		return 1;
 	if (!vd_format_known(optarg)) {
-		err_at(optarg,
-		       "unknown format (vmdk, sesparse, qcow, qcow2, vhdx, vhd, vpc, vdi or raw)");
+		err_at(optarg, "unknown format (%s)",
+		       "vmdk, sesparse, qcow, qcow2, vhdx, vhd, vpc, vdi, qed, parallels or raw");
 		return -1;
 	}
 	oo->format = optarg;

@@ -13,7 +13,8 @@ mkdir -p "$OUT"
 
 CORE="dm-vdisk/core/vmdk.c dm-vdisk/core/vmdk_desc.c dm-vdisk/core/sesparse.c
 dm-vdisk/core/qcow2.c dm-vdisk/core/vhdx.c dm-vdisk/core/vhd.c
-dm-vdisk/core/vdisk_inflate.c dm-vdisk/core/vdi.c"
+dm-vdisk/core/vdisk_inflate.c dm-vdisk/core/vdi.c
+dm-vdisk/core/qed.c dm-vdisk/core/parallels.c"
 FLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=all -D__packed=__attribute__((__packed__))
 -Dfallthrough=__attribute__((__fallthrough__))
@@ -57,6 +58,30 @@ v.write(4096, b'w' * 8192); v.zero(2); v.save('$t/c.vdi')"
 	cp "$t"/*.vdi "$seeds/vdi/"
 	rm -rf "$t"
 fi
+if [ ! -d "$seeds/qed" ]; then
+	mkdir -p "$seeds/qed"
+	t=$(mktemp -d)
+	qemu-img create -q -f qed -o cluster_size=4096,table_size=2 "$t/a.qed" 1M
+	qemu-io -f qed -c 'write -P 9 0 8k' -c 'write -z 64k 4k' "$t/a.qed" >/dev/null
+	qemu-img create -q -f raw "$t/b.raw" 1M
+	qemu-img create -q -f qed -b b.raw -F raw "$t/b.qed"
+	qemu-io -f qed -c 'write -P 10 4k 4k' "$t/b.qed" >/dev/null
+	cp "$t"/*.qed "$seeds/qed/"
+	rm -rf "$t"
+fi
+if [ ! -d "$seeds/parallels" ]; then
+	mkdir -p "$seeds/parallels"
+	t=$(mktemp -d)
+	qemu-img create -q -f parallels -o cluster_size=4096 "$t/a.hds" 1M
+	qemu-io -f parallels -c 'write -P 11 0 8k' -c 'write -P 12 600k 4k' "$t/a.hds" >/dev/null
+	python3 -c "
+import sys; sys.path.insert(0, 'tests/lib'); import parallelsgen
+p = parallelsgen.Parallels(65536, tracks=7, ext=False, inuse=parallelsgen.INUSE)
+p.write(1000, b'v1' * 3000)
+p.save('$t/b.hds')"
+	cp "$t"/*.hds "$seeds/parallels/"
+	rm -rf "$t"
+fi
 
 # VHD seeds: qemu-img's dynamic and fixed disks, vhdgen's differencing one.
 if [ ! -d "$seeds/vhd" ]; then
@@ -74,7 +99,7 @@ c.write(40960, b'd' * 512)
 c.save('$seeds/vhd/c', [(vhdgen.W2RU, '.\\\\b.vhd')])"
 fi
 
-for name in vmdk sesparse qcow2 vhdx vhd vdi; do
+for name in vmdk sesparse qcow2 vhdx vhd vdi qed parallels; do
 	bin=$OUT/fuzz_$name
 	# shellcheck disable=SC2086
 	if ! clang $FLAGS -o "$bin" "tests/fuzz/fuzz_$name.c" $CORE -lz -lzstd 2>"$OUT/$name.build"; then

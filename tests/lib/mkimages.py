@@ -67,6 +67,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vhdgen  # noqa: E402
 import vdigen  # noqa: E402
+import parallelsgen  # noqa: E402
 import vhdxgen  # noqa: E402
 import vmdkgen  # noqa: E402
 
@@ -1772,6 +1773,8 @@ def references():
               r'parentFileNameHint="[^"]*"', f'parentFileNameHint="{n}"', t)))
     chain("qcow2", "base.qcow2", "backing",
           lambda img, n: rrun("qemu-img", "rebase", "-u", "-b", n, "-F", "qcow2", img))
+    chain("qed", "base.qed", "qedbacking",
+          lambda img, n: rrun("qemu-img", "rebase", "-u", "-b", n, "-F", "qed", img))
 
     # A QCOW2 external data file.
     rrun("qemu-img", "create", "-f", "qcow2", "-o", "data_file=../outside/data.bin",
@@ -1809,6 +1812,235 @@ def references():
                  "outside.the.image's.folder")
 
 
+def qed_header(img):
+    with open(path(img), "rb") as f:
+        h = f.read(64)
+    keys = ("magic", "cluster", "table", "header", "features", "compat", "autoclear",
+            "l1", "size", "boff", "bsize")
+    return dict(zip(keys, struct.unpack("<IIIIQQQQQII", h)))
+
+
+def qed_l2_entries(img, least=2):
+    """(L1 index, L2 index, entry) of every data cluster (with least=1,
+    zero clusters too), in order."""
+    h = qed_header(img)
+    n = h["cluster"] * h["table"] // 8
+    out = []
+    for i in range(n):
+        l2 = get_be(img, h["l1"] + 8 * i, "<Q")
+        if l2:
+            out += [(i, j, e) for j in range(n)
+                    if (e := get_be(img, l2 + 8 * j, "<Q")) >= least]
+    return out
+
+
+def qed():
+    """QED as qemu-img and qemu-io write it, and damaged copies."""
+    # Cluster sizes from 4 KiB (tables of two clusters: qemu cannot open
+    # one-cluster tables) to 1 MiB, and a size not a multiple of the cluster.
+    for cl, ts, size in ((4096, 2, 24 * MiB), (65536, 4, 20 * MiB + 7 * 512),
+                         (MiB, 16, 24 * MiB)):
+        img = f"qed-{cl}.qed"
+        qcow_create(img, size, "qed", (f"cluster_size={cl}", f"table_size={ts}"))
+        qcow_writes(img, size)
+        expect_whole(f"qed-cluster{cl}", img)
+    # Zero clusters (L2 entry 1) over data, and zeros written unaligned.
+    qcow_create("qed-zero.qed", 16 * MiB, "qed")
+    qcow_writes("qed-zero.qed", 16 * MiB, count=10, max_len=2 * MiB)
+    qemu_io("qed-zero.qed", ["write -z 1M 2M", "write -z 100000 5000",
+                             "write -P 0x5a 12M 64k", "write -z 12M 64k"])
+    assert any(e == 1 for _, _, e in qed_l2_entries("qed-zero.qed", 1)), \
+        "qemu wrote no zero cluster"
+    expect_whole("qed-zero-clusters", "qed-zero.qed")
+
+    # A large sparse disk: 768 L1 entries, L2 tables far apart, windows.
+    size = 6 * 1024 * MiB
+    qcow_create("qed-big.qed", size, "qed", ("cluster_size=4096", "table_size=4"))
+    spots = [0, 2 * 1024 * MiB - 40000, 4 * 1024 * MiB + 12345, size - 100000]
+    qemu_io("qed-big.qed", [f"write -P 0x{i + 1:02x} {o} 100000" for i, o in enumerate(spots)])
+    expect_windows("qed-large-sparse", "qed-big.qed",
+                   [(min(o // MiB * MiB, size - 2 * MiB), 2 * MiB) for o in spots] +
+                   [(3 * 1024 * MiB, 4 * MiB)])
+
+    # Chains: QED over QCOW2 (probed), over raw (declared: never probed),
+    # over a shorter QED; QCOW2 over QED.
+    qcow_create("qed-base.qcow2", 12 * MiB, opts=("cluster_size=4096",))
+    qcow_writes("qed-base.qcow2", 12 * MiB)
+    qcow_create("qed-over-qcow2.qed", 16 * MiB, "qed", ("cluster_size=65536",),
+                backing="qed-base.qcow2", bfmt="qcow2")
+    qcow_writes("qed-over-qcow2.qed", 16 * MiB, count=15)
+    expect_whole("qed-over-qcow2", "qed-over-qcow2.qed")
+    with open(path("qed-base.raw"), "wb") as f:
+        f.write(rng.randbytes(6 * MiB))
+        f.write(b"QED\0" + bytes(4092))  # looks like QED: must stay raw
+    qcow_create("qed-over-raw.qed", 16 * MiB, "qed", backing="qed-base.raw", bfmt="raw")
+    assert qed_header("qed-over-raw.qed")["features"] == 5
+    qcow_writes("qed-over-raw.qed", 16 * MiB, count=15)
+    expect_whole("qed-over-raw", "qed-over-raw.qed")
+    qcow_create("qed-mid.qed", 8 * MiB, "qed", ("cluster_size=4096", "table_size=2"))
+    qcow_writes("qed-mid.qed", 8 * MiB, count=15)
+    qcow_create("qed-over-qed.qed", 16 * MiB, "qed", ("cluster_size=1048576",),
+                backing="qed-mid.qed", bfmt="qed")
+    qcow_writes("qed-over-qed.qed", 16 * MiB, count=10)
+    qemu_io("qed-over-qed.qed", ["write -z 2M 3M"])
+    expect_whole("qed-over-qed", "qed-over-qed.qed")
+    qcow_create("qcow2-over-qed.qcow2", 20 * MiB, backing="qed-over-qed.qed", bfmt="qed")
+    qcow_writes("qcow2-over-qed.qcow2", 20 * MiB, count=15)
+    expect_whole("qcow2-over-qed", "qcow2-over-qed.qcow2")
+
+    # The need-check flag (qemu died with the image open): still mapped.
+    shutil.copy(path("qed-65536.qed"), path("qed-needcheck.qed"))
+    set_be("qed-needcheck.qed", 16, "<Q", 2)
+    expect_whole("qed-need-check", "qed-needcheck.qed")
+    cases.append("info qed-need-check-info qed-needcheck.qed need_check:.true")
+    cases.append("info qed-backing-raw-info qed-over-raw.qed backing_format_no_probe:.true")
+
+    # Refusals: a bad magic, unknown features, absurd cluster and table
+    # sizes, a size qemu refuses, a backing file name out of the header.
+    for name, off, fmt, val, want in (
+            ("magic", 0, "<I", 0x00444552, "not.a.qed.image"),
+            ("feature", 16, "<Q", 8, "unknown.QED.feature"),
+            ("cluster-small", 4, "<I", 2048, "cluster.size.out.of.range"),
+            ("cluster-huge", 4, "<I", 1 << 27, "cluster.size.out.of.range"),
+            ("cluster-odd", 4, "<I", 3 * 65536, "cluster.size.out.of.range"),
+            ("table-size", 8, "<I", 3, "table.size.out.of.range"),
+            ("table-huge", 8, "<I", 32, "table.size.out.of.range"),
+            ("image-size", 48, "<Q", 16 * MiB + 100, "image.size"),
+            ("l1-outside", 40, "<Q", 1 << 40, "L1.table.lies.outside"),
+            ("backing-name", 56, "<I", 65530, "backing.file.name.out.of.range")):
+        img = f"qed-bad-{name}.qed"
+        shutil.copy(path("qed-over-raw.qed"), path(img))
+        set_be(img, off, fmt, val)
+        if name == "magic":
+            cases.append(f"refuse-opt qed-bad-{name} {img} --format=qed {want}")
+        else:
+            cases.append(f"refuse qed-bad-{name} {img} {want}")
+    # Missing backing file; one that escapes the image's folder.
+    shutil.copy(path("qed-over-qed.qed"), path("qed-orphan.qed"))
+    run("qemu-img", "rebase", "-u", "-b", "qed-gone.qed", "-F", "qed", path("qed-orphan.qed"))
+    cases.append("refuse-chain qed-orphan qed-orphan.qed parent.not.found:.*qed-gone.qed")
+    # (The guest has /data/lib.sh next to /data/images.)
+    shutil.copy(path("qed-over-qed.qed"), path("qed-escape.qed"))
+    run("qemu-img", "rebase", "-u", "-b", "../lib.sh", "-F", "qed", path("qed-escape.qed"))
+    cases.append("refuse-chain qed-backing-escapes qed-escape.qed "
+                 "outside.the.image's.folder")
+
+    # Damaged tables: an L2 entry past the end of the file, one not
+    # aligned to a cluster, an L1 entry past the end (a 4 MiB span with
+    # 4 KiB clusters and two-cluster tables): only those spans fail.
+    for name, src, value in (("l2-past-end", "qed-65536.qed", 1 << 40),
+                             ("l2-misaligned", "qed-65536.qed", None)):
+        img = f"qed-{name}.qed"
+        shutil.copy(path(src), path(img))
+        h = qed_header(img)
+        n = h["cluster"] * h["table"] // 8
+        ents = qed_l2_entries(img)
+        (i, j, e), (gi, gj, _) = ents[0], ents[-1]
+        l2 = get_be(img, h["l1"] + 8 * i, "<Q")
+        set_be(img, l2 + 8 * j, "<Q", value or e + 512)
+        cases.append(f"eio qed-{name} {img} {(gi * n + gj) * h['cluster']} "
+                     f"{(i * n + j) * h['cluster']} 4096")
+    img = "qed-l1-past-end.qed"
+    shutil.copy(path("qed-4096.qed"), path(img))
+    h = qed_header(img)
+    used = sorted({i for i, _, _ in qed_l2_entries(img)})
+    set_be(img, h["l1"] + 8 * used[0], "<Q", 1 << 40)
+    cases.append(f"eio qed-l1-past-end {img} {used[-1] * 4 * MiB} {used[0] * 4 * MiB} 4096")
+
+
+def parallels_bat(img):
+    """(index, entry) of every allocated cluster, and the cluster bytes."""
+    with open(path(img), "rb") as f:
+        h = f.read(64)
+        tracks, n = struct.unpack_from("<II", h, 28)
+        bat = struct.unpack(f"<{n}I", f.read(4 * n))
+    return [(i, e) for i, e in enumerate(bat) if e], tracks * 512
+
+
+def expect_generated(name, img, want):
+    """A generated image: qemu must read it as the generator wrote it."""
+    assert qemu_md5(img, "parallels") == hashlib.md5(want).hexdigest(), img
+    cases.append(f"map {name} {img} {len(want)} {hashlib.md5(want).hexdigest()}")
+
+
+def parallels():
+    """Parallels images: qemu-img's ("WithouFreSpacExt", BAT in clusters),
+    parallelsgen's for the rest, and damaged copies."""
+    # qemu-img: cluster sizes 4 KiB to 1 MiB (the default), and 63 sectors,
+    # which is not a power of two.
+    for cl, size in ((4096, 16 * MiB), (65536, 20 * MiB + 7 * 512), (32256, 12 * MiB),
+                     (MiB, 24 * MiB)):
+        img = f"prl-{cl}.hds"
+        qcow_create(img, size, "parallels", (f"cluster_size={cl}",))
+        qcow_writes(img, size, "parallels")
+        expect_whole(f"parallels-cluster{cl}", img, "parallels")
+
+    # A large sparse disk: a 24 KiB BAT read entry by entry, windows.
+    size = 6 * 1024 * MiB
+    qcow_create("prl-big.hds", size, "parallels")
+    spots = [0, 2 * 1024 * MiB - 40000, 4 * 1024 * MiB + 12345, size - 100000]
+    qemu_io("prl-big.hds", [f"write -P 0x{i + 1:02x} {o} 100000" for i, o in enumerate(spots)],
+            "parallels")
+    expect_windows("parallels-large-sparse", "prl-big.hds",
+                   [(min(o // MiB * MiB, size - 2 * MiB), 2 * MiB) for o in spots] +
+                   [(3 * 1024 * MiB, 4 * MiB)])
+
+    # Generated: version 1 (BAT in sectors, clusters at any sector) with
+    # 63-sector clusters; its nb_sectors' high half set, which only counts
+    # in Ext images; the in-use mark and a format extension; a ploop-like
+    # image (Virtuozzo: Ext, 1 MiB clusters, data at 1 MiB, sparse).
+    def fill(im, count, max_len):
+        for _ in range(count):
+            n = rng.randrange(1, max_len)
+            off = rng.randrange(0, im.size - n)
+            im.write(off, rng.randbytes(n) if rng.random() < 0.5 else
+                     bytes([rng.randrange(256)]) * n)
+
+    for name, kw in (("parallels-v1-63", dict(tracks=63, ext=False)),
+                     ("parallels-v1-2048", dict(tracks=2048, ext=False, data_off=0)),
+                     ("parallels-v1-nb-high", dict(tracks=16, ext=False, nb_high=5)),
+                     ("parallels-inuse-ext", dict(tracks=128, inuse=parallelsgen.INUSE,
+                                                  format_ext=True)),
+                     ("parallels-ploop", dict(tracks=2048, data_off=2048))):
+        size = 64 * MiB if name == "parallels-ploop" else 10 * MiB
+        im = parallelsgen.Parallels(size, seed=rng.randrange(1 << 30), **kw)
+        fill(im, 6 if name == "parallels-ploop" else 25, 300000)
+        im.save(path(f"{name}.hds"))
+        expect_generated(name, f"{name}.hds", im.expected())
+    cases.append("info parallels-inuse-info parallels-inuse-ext.hds in_use:.true")
+    cases.append("info parallels-v1-info parallels-v1-63.hds WithoutFreeSpace")
+
+    # Refusals: a bad magic, another version, absurd cluster sizes, an
+    # empty disk, a BAT the file cannot hold.
+    for name, off, fmt, val, want in (
+            ("magic", 0, "<I", 0x41414141, "not.a.parallels.image"),
+            ("version", 16, "<I", 3, "unsupported.Parallels.version"),
+            ("tracks-zero", 28, "<I", 0, "cluster.size.out.of.range"),
+            ("tracks-huge", 28, "<I", 0x7fffffff // 512, "cluster.size.out.of.range"),
+            ("size-zero", 36, "<Q", 0, "disk.size.out.of.range"),
+            ("bat-past-end", 32, "<I", 0xffffffff, "BAT.lies.past.the.end")):
+        img = f"prl-bad-{name}.hds"
+        shutil.copy(path("prl-65536.hds"), path(img))
+        set_be(img, off, fmt, val)
+        if name == "bat-past-end":
+            set_be(img, 36, "<Q", 1 << 40)
+        if name == "magic":
+            cases.append(f"refuse-opt prl-bad-{name} {img} --format=parallels {want}")
+        else:
+            cases.append(f"refuse prl-bad-{name} {img} {want}")
+
+    # Damaged BAT entries: past the end of the file (Ext), into the header
+    # and BAT (version 1): only those clusters fail.
+    for name, src, value in (("past-end", "prl-65536.hds", 1 << 30),
+                             ("into-header", "parallels-v1-63.hds", 1)):
+        img = f"prl-bat-{name}.hds"
+        shutil.copy(path(src), path(img))
+        ents, cl = parallels_bat(img)
+        (bad, _), (good, _) = ents[0], ents[-1]
+        set_be(img, 64 + 4 * bad, "<I", value)
+        cases.append(f"eio prl-bat-{name} {img} {good * cl} {bad * cl} 4096")
+
+
 os.makedirs(OUT, exist_ok=True)
 positive()
 vmdk_family()
@@ -1830,6 +2062,8 @@ cache_limit()
 references()
 kernel_limits()
 negative()
+qed()
+parallels()
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:
     f.write("\n".join(cases) + "\n")
