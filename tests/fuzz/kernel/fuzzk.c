@@ -519,6 +519,7 @@ static void kmsg_open(void)
  */
 static bool kmsg_check(char *rep, size_t n, char *first, size_t fn)
 {
+	const char *extra = getenv("FUZZK_PATTERN");
 	char rec[8192], *msg, *nl;
 	bool bad = false;
 	size_t o = 0;
@@ -543,6 +544,11 @@ static bool kmsg_check(char *rep, size_t n, char *first, size_t fn)
 			*nl = 0;
 		if (o + strlen(msg) + 2 < n)
 			o += snprintf(rep + o, n - o, "%s\n", msg);
+		/* FUZZK_PATTERN: one more (to try the findings' path). */
+		if (extra && *extra && strstr(msg, extra) && !bad && first)
+			snprintf(first, fn, "%s", msg);
+		if (extra && *extra && strstr(msg, extra))
+			bad = true;
 		for (i = 0; i < ARRAY_SIZE(patterns); i++) {
 			if (!strstr(msg, patterns[i]))
 				continue;

@@ -102,6 +102,9 @@ else
 	EOF
 	timeout=$((nf * secs + 600 + $(echo $all | wc -w) * 120))
 fi
+# A message that counts as a finding too (to try the findings' path).
+[ -z "${FUZZ_KERNEL_PATTERN:-}" ] ||
+	echo "export FUZZK_PATTERN='$FUZZ_KERNEL_PATTERN'" >>"$OUT/data/fuzzk.conf"
 sed 's/^/# /' "$OUT/data/fuzzk.conf"
 cp tests/fuzz/kernel/run-guest "$OUT/data/run"
 
@@ -135,12 +138,12 @@ result "$st" "$krel: the guest booted, ran and passed (status $st)"
 # Findings: into the source tree, compressed, for a human to commit.
 mkdir -p "$OUT/found"
 tar -xf "$OUT/out.img" -C "$OUT/found" 2>/dev/null
-n=0
+nfound=0
 for c in "$OUT"/found/out/*/*/; do
 	[ -f "$c/table" ] || continue
 	fmt=$(basename "$(dirname "$c")")
 	name=$(basename "$c")
-	n=$((n + 1))
+	nfound=$((nfound + 1))
 	[ "$mode" = fuzz ] || continue
 	d=$REGRESS/$fmt/$name
 	mkdir -p "$d"
@@ -150,6 +153,6 @@ for c in "$OUT"/found/out/*/*/; do
 	done
 	echo "# finding: $d: $(head -n 1 "$c/report")"
 done
-echo "# $n findings saved$([ "$mode" = fuzz ] && echo " in $REGRESS/")"
+echo "# $nfound findings saved$([ "$mode" = fuzz ] && echo " in $REGRESS/")"
 grep -h 'fuzzk: format' "$OUT/guest.log" | sed 's/^# *//; s/^/# /'
 tap_end
