@@ -178,9 +178,12 @@ def vmdk_stream():
 
 def sesparse():
     img = "sesparse.vmdk"
-    cap = 4 * MiB
+    # The grains region is as large as the capacity and the generator's
+    # grain indices start above 4096: 64 MiB, with the grains in the first
+    # 4 MiB (what the fuzzer reads in order).
+    cap = 64 * MiB
     grains = {}
-    for g in rng.sample(range(cap // 4096), 60):
+    for g in rng.sample(range(4 * MiB // 4096), 60):
         k = rng.random()
         grains[g] = ("zero" if k < 0.2 else "unmapped" if k < 0.3
                      else rng.randbytes(4096))

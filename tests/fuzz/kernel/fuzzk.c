@@ -1340,6 +1340,9 @@ static int map_parent(struct seed *s, struct mapped *m, dev_t *pdev)
 
 static void unmap_all(struct mapped *m)
 {
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
 	dm_cleanup();
 	loop_detach(m->lfd);
 	loop_detach(m->plfd);
@@ -1426,6 +1429,7 @@ static int mode_failnth(int argc, char **argv)
 			continue;
 		}
 		close(m.fd);
+		m.fd = -1;
 		dm_remove(DMNAME);
 		kmsg_check(rep, sizeof(rep), NULL, 0);
 		for (n = 1; n < 5000; n++) {
@@ -1462,6 +1466,7 @@ static int mode_failnth(int argc, char **argv)
 					v = "reads wrong";
 				if (m.fd >= 0)
 					close(m.fd);
+				m.fd = -1;
 				if (v) {
 					wrong++;
 					printf("fuzzk: %s n=%d: the load succeeded (fault %s)",
@@ -1547,7 +1552,7 @@ static int mode_failio(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		struct seed *s = find_seed(argv[i]);
 		unsigned long n = 0, eio = 0, bad = 0;
-		bool after = true, reports = false;
+		bool after = true, reports = false, opened;
 
 		if (!s)
 			die("no seed %s", argv[i]);
@@ -1581,6 +1586,7 @@ static int mode_failio(int argc, char **argv)
 			after = false;
 		}
 		close(m.fd);
+		m.fd = -1;
 		dm_remove(DMNAME);
 		if (kmsg_check(rep, sizeof(rep), first, sizeof(first))) {
 			reports = true;
@@ -1626,9 +1632,11 @@ static int mode_failio(int argc, char **argv)
 		}
 		if (tries < 20)
 			m.fd = dm_open(m.dev, node);
-		if (m.fd >= 0) {
+		opened = m.fd >= 0;
+		if (opened) {
 			faulty_reads(m.fd, m.bytes, s->unit, ref, 6, &n, &eio, &bad);
 			close(m.fd);
+			m.fd = -1;
 		}
 		dm_remove(DMNAME);
 		if (kmsg_check(rep, sizeof(rep), first, sizeof(first))) {
@@ -1636,10 +1644,10 @@ static int mode_failio(int argc, char **argv)
 			printf("fuzzk: %s: kernel report under dm-flakey: %s\n%s",
 			       s->name, first, rep);
 		}
-		verdict(m.fd >= 0 && eio && !bad && !reports,
+		verdict(opened && eio && !bad && !reports,
 			"failio %s: dm-flakey: %lu reads, some EIO (%lu), none wrong (%lu)",
 			s->name, n, eio, bad);
-		bad_total += !(m.fd >= 0 && eio && !bad && !reports);
+		bad_total += !(opened && eio && !bad && !reports);
 		unmap_all(&m);
 	}
 	free(ref);
