@@ -75,12 +75,12 @@ first=$(for f in $fmts; do seeds_of "$f" | head -n 1; done)
 all=$(for f in $fmts; do seeds_of "$f"; done)
 nf=$(echo $fmts | wc -w)
 if [ "$mode" = replay ]; then
-	secs=${FUZZ_KERNEL_REPLAY_SECONDS:-40}
+	secs=${FUZZ_KERNEL_REPLAY_SECONDS:-25}
 	cat >"$OUT/data/fuzzk.conf" <<-EOF
 	MODE=replay
 	FORMATS="${fmts// /,}"
 	SECONDS=$secs
-	ITERS=${FUZZ_KERNEL_REPLAY_ITERS:-25}
+	ITERS=${FUZZ_KERNEL_REPLAY_ITERS:-20}
 	SEED=1
 	MAX_FINDINGS=5
 	FAILNTH="$(echo $first)"
