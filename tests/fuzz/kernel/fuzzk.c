@@ -1396,13 +1396,21 @@ static int mode_failnth(int argc, char **argv)
 {
 	static char rep[65536], first[512];
 	unsigned char *ref = malloc(READ_CAP), *got = malloc(READ_CAP);
-	int i, n, bad_total = 0, nth;
+	int i, n, bad_total = 0, nth, stride = 1;
 	char node[] = WORK "/nth-dev", val[32];
 	struct mapped m;
 	dev_t pdev;
 
 	if (argc < 3)
-		die("usage: fuzzk failnth SEEDDIR SEED...");
+		die("usage: fuzzk failnth SEEDDIR [-S STRIDE] SEED...");
+	/* -S STRIDE: past n = 32, every STRIDE-th allocation only. */
+	if (argc > 4 && !strcmp(argv[2], "-S")) {
+		stride = atoi(argv[3]) > 0 ? atoi(argv[3]) : 1;
+		argv[3] = argv[1];
+		argv[2] = argv[0];
+		argv += 2;
+		argc -= 2;
+	}
 	load_seeds(argv[1]);
 	setup();
 	put_sys("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
@@ -1432,7 +1440,7 @@ static int mode_failnth(int argc, char **argv)
 		m.fd = -1;
 		dm_remove(DMNAME);
 		kmsg_check(rep, sizeof(rep), NULL, 0);
-		for (n = 1; n < 5000; n++) {
+		for (n = 1; n < 5000; n += n < 32 ? 1 : stride) {
 			int r, e, left;
 			char *v;
 
@@ -1487,8 +1495,8 @@ static int mode_failnth(int argc, char **argv)
 		}
 		unmap_all(&m);
 		verdict(ok && !dirty && !wrong && !reports,
-			"failnth %s: %d failed table loads clean (n = 1..%d), then loaded",
-			s->name, failed, n);
+			"failnth %s: %d failed table loads clean (n = 1..%d, stride %d), then loaded",
+			s->name, failed, n, stride);
 		bad_total += !(ok && !dirty && !wrong && !reports);
 	}
 	close(nth);

@@ -6,8 +6,10 @@
 #   fuzz:    FUZZ_KERNEL_SECONDS per format (default 1200),
 #            FUZZ_KERNEL_FORMATS (default: all of tests/lib/fuzzseeds.py's),
 #            FUZZ_KERNEL_SEED (default: the time), FUZZ_KERNEL_MAX_FINDINGS;
-#            then the fail-nth table-load sweep of every seed and reads
-#            under fail_make_request and dm-flakey.  Findings are copied to
+#            then the fail-nth table-load sweep of every seed
+#            (FUZZ_KERNEL_FAILNTH: these seeds, FUZZ_KERNEL_STRIDE: every
+#            Nth allocation past the 32nd) and reads under fail_make_request
+#            and dm-flakey (FUZZ_KERNEL_FAILIO: these seeds).  Findings are copied to
 #            tests/fuzz/kernel-regress/FMT/CASE/ for a human to commit.
 #   replay:  every case of tests/fuzz/kernel-regress/ once, a short fuzz
 #            (FUZZ_KERNEL_REPLAY_ITERS per format, seed 1), the fail-nth
@@ -75,15 +77,16 @@ first=$(for f in $fmts; do seeds_of "$f" | head -n 1; done)
 all=$(for f in $fmts; do seeds_of "$f"; done)
 nf=$(echo $fmts | wc -w)
 if [ "$mode" = replay ]; then
-	secs=${FUZZ_KERNEL_REPLAY_SECONDS:-25}
+	secs=${FUZZ_KERNEL_REPLAY_SECONDS:-20}
 	cat >"$OUT/data/fuzzk.conf" <<-EOF
 	MODE=replay
 	FORMATS="${fmts// /,}"
 	SECONDS=$secs
-	ITERS=${FUZZ_KERNEL_REPLAY_ITERS:-20}
+	ITERS=${FUZZ_KERNEL_REPLAY_ITERS:-12}
 	SEED=1
 	MAX_FINDINGS=5
 	FAILNTH="$(echo $first)"
+	FAILNTH_STRIDE=${FUZZ_KERNEL_REPLAY_STRIDE:-32}
 	FAILIO="${FUZZ_KERNEL_REPLAY_FAILIO-qcow2-zlib}"
 	EOF
 	cp -r "$REGRESS" "$OUT/data/regress" 2>/dev/null || mkdir -p "$OUT/data/regress"
@@ -97,8 +100,9 @@ else
 	ITERS=${FUZZ_KERNEL_ITERS:-1000000000}
 	SEED=${FUZZ_KERNEL_SEED:-$(($(date +%s) % 100000))}
 	MAX_FINDINGS=${FUZZ_KERNEL_MAX_FINDINGS:-20}
-	FAILNTH="$(echo $all)"
-	FAILIO="$(echo $first)"
+	FAILNTH="${FUZZ_KERNEL_FAILNTH-$(echo $all)}"
+	FAILNTH_STRIDE=${FUZZ_KERNEL_STRIDE:-1}
+	FAILIO="${FUZZ_KERNEL_FAILIO-$(echo $first)}"
 	EOF
 	timeout=$((nf * secs + 600 + $(echo $all | wc -w) * 120))
 fi
