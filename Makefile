@@ -5,6 +5,7 @@
 #   make                 module and helper
 #   make check           every test (installs what it needs from Debian)
 #   make demo            build, boot a QEMU guest, map a sample VMDK
+#   make fuzz-kernel     fuzz the kernel path in a debug-kernel guest
 #   make install DESTDIR=...
 #   make deb             a Debian package (helper, man page, DKMS source)
 #
@@ -45,7 +46,7 @@ PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all module module-clean helper static unit check demo bench fuzz install \
+.PHONY: all module module-clean helper static unit check demo bench fuzz fuzz-kernel install \
 	clean deps deb
 
 all: module helper
@@ -85,6 +86,13 @@ check:
 fuzz:
 	tests/install-deps.sh
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/run.sh
+
+# The kernel path in the debug guest: FUZZ_KERNEL_SECONDS per format,
+# FUZZ_KERNEL_FORMATS (comma-separated), FUZZ_KERNEL_SEED; findings land in
+# tests/fuzz/kernel-regress/ (see tests/fuzz/kernel/run.sh).
+fuzz-kernel:
+	tests/install-deps.sh
+	FUZZ_KERNEL_SECONDS=$${FUZZ_KERNEL_SECONDS:-1200} tests/fuzz/kernel/run.sh
 
 bench:
 	tests/install-deps.sh

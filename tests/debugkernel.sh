@@ -69,4 +69,23 @@ done <"$OUT/guest.log"
 result "$([ "${plan:-x}" = "$ran" ]; echo $?)" \
 	"$krel: the guest ran all it planned ($ran of ${plan:-none})"
 result "$st" "$krel: the guest booted, ran the cases and passed (status $st)"
+
+# The kernel fuzzer's regression replay: every input of
+# tests/fuzz/kernel-regress/, a short deterministic fuzz per format and the
+# fail-nth table-load sweep, in a guest of its own (DEBUG_FUZZ=0: not).
+if [ "${DEBUG_FUZZ:-1}" != 0 ]; then
+	t0=$(date +%s)
+	OUT=$OUT/fuzz DEBUG_KERNEL_DIR=$dir VDISK_KO=$ko \
+		tests/fuzz/kernel/run.sh --replay >"$OUT/fuzz.log" 2>&1
+	st=$?
+	echo "# the kernel fuzzer's replay took $(($(date +%s) - t0)) s"
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not )?ok\ [0-9]+\ (.*)$ ]]; then
+			result "$([ -z "${BASH_REMATCH[1]}" ]; echo $?)" "fuzz-kernel replay: ${BASH_REMATCH[2]}"
+		elif [[ $line != "TAP version"* && ! $line =~ ^1\.\. ]]; then
+			echo "# $line"
+		fi
+	done <"$OUT/fuzz.log"
+	result "$st" "fuzz-kernel replay passed (status $st)"
+fi
 tap_end
