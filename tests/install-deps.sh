@@ -6,7 +6,8 @@ set -eu
 PKGS="gcc make libc6-dev linux-image-amd64 linux-headers-amd64 qemu-system-x86
 qemu-utils busybox-static dmsetup kmod cpio xz-utils e2fsprogs python3 fio zlib1g-dev libzstd-dev clang libclang-rt-14-dev
 initramfs-tools dracut-core dwarves dkms debootstrap bash-completion
-dpkg-dev debhelper dh-dkms lintian"
+dpkg-dev debhelper dh-dkms lintian
+linux-source-6.1 bc bison flex libelf-dev libssl-dev"
 
 # A package run that was killed half way (a test that installs ours, say)
 # leaves dpkg "interrupted", and apt then refuses everything: finish it.

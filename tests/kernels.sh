@@ -66,7 +66,9 @@ done < <(tail -n +2 "$OUT/chroot")
 # tests/selftests/cases.sh): VMDK sparse, stream-optimized and a VMDK
 # chain; seSparse over VMDK; VHDX, with 4 KiB sectors, and a VHDX child;
 # QCOW v1 compressed; QCOW2 compressed with zlib and with zstd, with 2 MiB
-# clusters (memory held), and a QCOW2 chain; damaged tables (EIO); faults
+# clusters (memory held), and a QCOW2 chain; VHD dynamic, fixed and
+# differencing; VDI dynamic and differencing; QED and QCOW2 over each other;
+# Parallels (ploop-like, version 1); damaged tables (EIO); faults
 # under the image (dm-error, dm-delay, dm-flakey); the cache limit
 # (dm-bufio); suspend and resume; partitions; tables loaded with dmsetup;
 # reads across suspend and reload; the overlay (dm-snapshot); and module
@@ -76,7 +78,9 @@ SUBSET="random-writes stream-qemu-random chain-3 sesparse-chain
 	qcow2-compressed-zlib qcow2-compressed-zstd qcow2-2m-clusters-compressed
 	qcow2-chain-3 qcow2-l2-past-end vhdx-faults cache-limit
 	qcow2-suspend-resume parts-gpt cli_dmsetup cli_concurrency cli_writes cli_overlay
-	cli_misc"
+	cli_misc vhd-qemu-dynamic-38798848-force-off vhd-qemu-fixed-10485760-force-off
+	vhd-gen-diff-w2ru vhd-bat-past-end vdi-dynamic-38798848 vdi-differencing
+	qed-over-qcow2 qcow2-over-qed parallels-ploop parallels-v1-63"
 
 # boot KVER: the kernel trixie-chroot.sh unpacked, with the module built
 # for it, runs the subset in the guest; each of the guest's results is one

@@ -32,6 +32,11 @@ suite()
 	fail=$((fail + f))
 }
 
+# The debug kernel (tests/debugkernel.sh, last) takes half an hour to build
+# the first time: start it now, under nice, beside the suites that do not
+# need it.  It is cached after; debugkernel.sh waits for this build.
+tests/lib/debug-kernel.sh >"$OUT/debug-kernel.log" 2>&1 &
+
 # The images of the host and guest suites, made once by qemu-img.
 export IMAGES=$OUT/images
 rm -rf "$IMAGES"
@@ -49,6 +54,7 @@ suite package tests/package.sh
 suite kernels tests/kernels.sh
 suite guest tests/selftests.sh
 suite boot tests/boot.sh
+suite debugkernel tests/debugkernel.sh
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
