@@ -36,6 +36,9 @@ class Parallels:
             # ones may start it right after the BAT.
             data_off = -(-bat_end // tracks) * tracks if ext else bat_end
         self.data_off = data_off
+        # data_off 0 (the header leaves the data area unsaid) still puts
+        # the data after the BAT.
+        self.first = max(data_off, bat_end)
 
     def write(self, off, data):
         assert off + len(data) <= self.size
@@ -52,7 +55,7 @@ class Parallels:
         order = sorted(self.alloc)
         self.rng.shuffle(order)
         bat = [0] * self.n
-        pos = self.data_off  # sectors
+        pos = self.first  # sectors
         body = []
         for c in order:
             if not self.ext:
