@@ -17,14 +17,10 @@ static int parallels_ctr(struct vdisk_c *vc)
 	void *hdr;
 	int r;
 
-	hdr = kmalloc(SECTOR_SIZE, GFP_KERNEL);
-	if (!hdr) {
-		vc->ti->error = "Cannot allocate header buffer";
-		return -ENOMEM;
-	}
-	r = vdisk_read_bytes(vc, 0, hdr, SECTOR_SIZE);
-	if (!r)
-		r = parallels_parse_header(hdr, vc->dev_sectors, p, &why);
+	hdr = vdisk_read_head(vc, SECTOR_SIZE, "Cannot read Parallels header");
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	r = parallels_parse_header(hdr, vc->dev_sectors, p, &why);
 	kfree(hdr);
 	if (r) {
 		vc->ti->error = (char *)(why ?: "Cannot read Parallels header");

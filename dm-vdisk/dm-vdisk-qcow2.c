@@ -58,14 +58,10 @@ static int qcow_ctr_common(struct vdisk_c *vc, bool v1)
 	void *hdr;
 	int r;
 
-	hdr = kmalloc(SECTOR_SIZE, GFP_KERNEL);
-	if (!hdr) {
-		vc->ti->error = "Cannot allocate header buffer";
-		return -ENOMEM;
-	}
-	r = vdisk_read_bytes(vc, 0, hdr, SECTOR_SIZE);
-	if (!r)
-		r = qcow_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
+	hdr = vdisk_read_head(vc, SECTOR_SIZE, "Cannot read QCOW header");
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	r = qcow_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
 	kfree(hdr);
 	is_v1 = q->version == 1;
 	if (!r && v1 != is_v1)

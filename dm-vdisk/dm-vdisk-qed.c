@@ -18,14 +18,10 @@ static int qed_ctr(struct vdisk_c *vc)
 	void *hdr;
 	int r;
 
-	hdr = kmalloc(SECTOR_SIZE, GFP_KERNEL);
-	if (!hdr) {
-		vc->ti->error = "Cannot allocate header buffer";
-		return -ENOMEM;
-	}
-	r = vdisk_read_bytes(vc, 0, hdr, SECTOR_SIZE);
-	if (!r)
-		r = qed_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
+	hdr = vdisk_read_head(vc, SECTOR_SIZE, "Cannot read QED header");
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	r = qed_parse_header(hdr, (u64)vc->dev_sectors << SECTOR_SHIFT, q, &why);
 	kfree(hdr);
 	if (r) {
 		vc->ti->error = (char *)(why ?: "Cannot read QED header");

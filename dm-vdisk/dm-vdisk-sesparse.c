@@ -15,16 +15,9 @@ static int sesparse_ctr(struct vdisk_c *vc)
 	void *hdr;
 	int r;
 
-	hdr = kmalloc(2 * SECTOR_SIZE, GFP_KERNEL);
-	if (!hdr) {
-		vc->ti->error = "Cannot allocate header buffer";
-		return -ENOMEM;
-	}
-	r = vdisk_read_bytes(vc, 0, hdr, 2 * SECTOR_SIZE);
-	if (r) {
-		vc->ti->error = "Cannot read seSparse headers";
-		goto out;
-	}
+	hdr = vdisk_read_head(vc, 2 * SECTOR_SIZE, "Cannot read seSparse headers");
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
 	r = sesparse_parse_headers(hdr, vc->dev_sectors, ss, &why);
 	if (r) {
 		vc->ti->error = (char *)why;	/* a string literal */

@@ -130,6 +130,28 @@ void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len)
 }
 
 /*
+ * The first @len bytes of the image, for a format's constructor to parse
+ * and kfree(); @what is the error when they cannot be read.
+ */
+void *vdisk_read_head(struct vdisk_c *vc, size_t len, const char *what)
+{
+	void *buf = kmalloc(len, GFP_KERNEL);
+	int r;
+
+	if (!buf) {
+		vc->ti->error = "Cannot allocate header buffer";
+		return ERR_PTR(-ENOMEM);
+	}
+	r = vdisk_read_bytes(vc, 0, buf, len);
+	if (r) {
+		kfree(buf);
+		vc->ti->error = (char *)what;	/* a string literal */
+		return ERR_PTR(r);
+	}
+	return buf;
+}
+
+/*
  * Note that the worker had dm-bufio read table block @block, and forget the
  * oldest such block past the device's limit.  A batch that needs a block
  * several times notes it once.

@@ -15,16 +15,9 @@ static int vdi_ctr(struct vdisk_c *vc)
 	void *hdr;
 	int r;
 
-	hdr = kmalloc(SECTOR_SIZE, GFP_KERNEL);
-	if (!hdr) {
-		vc->ti->error = "Cannot allocate header buffer";
-		return -ENOMEM;
-	}
-	r = vdisk_read_bytes(vc, 0, hdr, SECTOR_SIZE);
-	if (r) {
-		vc->ti->error = "Cannot read VDI header";
-		goto out;
-	}
+	hdr = vdisk_read_head(vc, SECTOR_SIZE, "Cannot read VDI header");
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
 	r = vdi_parse_header(hdr, vc->dev_sectors, &vc->vdi.v, &why);
 	if (r) {
 		vc->ti->error = (char *)why;	/* a string literal */

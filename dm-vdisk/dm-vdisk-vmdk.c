@@ -18,16 +18,9 @@ static int vmdk_ctr(struct vdisk_c *vc)
 	const char *why;
 	int r;
 
-	hdr = kmalloc(sizeof(*hdr), GFP_KERNEL);
-	if (!hdr) {
-		vc->ti->error = "Cannot allocate header buffer";
-		return -ENOMEM;
-	}
-	r = vdisk_read_bytes(vc, 0, hdr, sizeof(*hdr));
-	if (r) {
-		vc->ti->error = "Cannot read VMDK header";
-		goto out;
-	}
+	hdr = vdisk_read_head(vc, sizeof(*hdr), "Cannot read VMDK header");
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
 	if (vmdk4_gd_in_footer(hdr)) {
 		/* A stream: the header that counts is in the footer. */
 		r = -EINVAL;

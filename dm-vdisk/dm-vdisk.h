@@ -211,6 +211,7 @@ static inline void *vdisk_held(struct vdisk_c *vc, void *p, size_t bytes)
 
 int vdisk_read_bytes(struct vdisk_c *vc, u64 pos, void *buf, size_t len);
 void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len);
+void *vdisk_read_head(struct vdisk_c *vc, size_t len, const char *what);
 int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
 		    unsigned int sectors);
 int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
