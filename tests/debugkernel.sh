@@ -61,19 +61,7 @@ OUT=$OUT/guest GUEST_APPEND="rcupdate.rcu_cpu_stall_timeout=300 ${GUEST_APPEND:-
 	tests/selftests.sh >"$OUT/guest.log" 2>&1
 st=$?
 echo "# the guest (initramfs, images, boot, cases) took $(($(date +%s) - t0)) s"
-ran=0 plan=
-while IFS= read -r line; do
-	if [[ $line =~ ^(not )?ok\ [0-9]+\ (.*)$ ]]; then
-		ran=$((ran + 1))
-		result "$([ -z "${BASH_REMATCH[1]}" ]; echo $?)" "$krel: ${BASH_REMATCH[2]}"
-	elif [[ $line =~ ^1\.\.([0-9]+) ]]; then
-		plan=${BASH_REMATCH[1]}
-	elif [[ $line != "TAP version"* ]]; then
-		echo "# $line"
-	fi
-done <"$OUT/guest.log"
-result "$([ "${plan:-x}" = "$ran" ]; echo $?)" \
-	"$krel: the guest ran all it planned ($ran of ${plan:-none})"
+tap_relay "$krel" "$OUT/guest.log"
 result "$st" "$krel: the guest booted, ran the cases and passed (status $st)"
 
 # The kernel fuzzer's regression replay: every input of

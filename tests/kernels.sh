@@ -89,7 +89,7 @@ boot()
 {
 	local k=$1 kdir=${VDISK_CACHE:-/var/cache/dm-vdisk}/kernels/$1
 	local ko=$OUT/src-$1/dm-vdisk/dm-vdisk.ko log=$OUT/guest-$1.log
-	local st t0 line ran=0 plan=
+	local st t0
 
 	if [ ! -f "$ko" ]; then
 		echo "# $k: not booted, the module did not build"
@@ -102,18 +102,7 @@ boot()
 		tests/selftests.sh >"$log" 2>&1
 	st=$?
 	echo "# $k: the guest (build, boot, subset) took $(($(date +%s) - t0)) s"
-	while IFS= read -r line; do
-		if [[ $line =~ ^(not )?ok\ [0-9]+\ (.*)$ ]]; then
-			ran=$((ran + 1))
-			result "$([ -z "${BASH_REMATCH[1]}" ]; echo $?)" "$k: ${BASH_REMATCH[2]}"
-		elif [[ $line =~ ^1\.\.([0-9]+) ]]; then
-			plan=${BASH_REMATCH[1]}
-		elif [[ $line != "TAP version"* ]]; then
-			echo "# $line"
-		fi
-	done <"$log"
-	result "$([ "${plan:-x}" = "$ran" ]; echo $?)" \
-		"$k: the guest ran all it planned ($ran of ${plan:-none})"
+	tap_relay "$k" "$log"
 	result "$st" "$k: the guest booted, ran the subset and passed (status $st)"
 }
 if [ "${KERNELS_BOOT:-1}" != 0 ]; then

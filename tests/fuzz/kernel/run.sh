@@ -124,19 +124,7 @@ GUEST_KERNEL=$dir/vmlinuz GUEST_MODULES=$dir/lib/modules/$krel \
 	"$OUT/initramfs.cpio.gz" "$OUT/data" "$OUT/run" >"$OUT/guest.log" 2>&1
 st=$?
 echo "# the guest took $(($(date +%s) - t0)) s (status $st)"
-ran=0 plan=
-while IFS= read -r line; do
-	if [[ $line =~ ^(not )?ok\ [0-9]+\ (.*)$ ]]; then
-		ran=$((ran + 1))
-		result "$([ -z "${BASH_REMATCH[1]}" ]; echo $?)" "$krel: ${BASH_REMATCH[2]}"
-	elif [[ $line =~ ^1\.\.([0-9]+) ]]; then
-		plan=${BASH_REMATCH[1]}
-	elif [[ $line != "TAP version"* ]]; then
-		echo "# $line"
-	fi
-done <"$OUT/guest.log"
-result "$([ "${plan:-x}" = "$ran" ]; echo $?)" \
-	"$krel: the guest ran all it planned ($ran of ${plan:-none})"
+tap_relay "$krel" "$OUT/guest.log"
 result "$st" "$krel: the guest booted, ran and passed (status $st)"
 
 # Findings: into the source tree, compressed, for a human to commit.
