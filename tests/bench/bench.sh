@@ -27,6 +27,12 @@ PY
 qemu-img convert -f raw -O vmdk "$D/disk.raw" "$D/disk.vmdk"
 qemu-img convert -f raw -O qcow2 "$D/disk.raw" "$D/disk.qcow2"
 qemu-img convert -f raw -O vhdx "$D/disk.raw" "$D/disk.vhdx"
+# The round-two formats, as qemu-img writes them by default (a dynamic VHD
+# with 2 MiB blocks, a dynamic VDI with 1 MiB blocks).
+qemu-img convert -f raw -O vpc "$D/disk.raw" "$D/disk.vhd"
+qemu-img convert -f raw -O vdi "$D/disk.raw" "$D/disk.vdi"
+qemu-img convert -f raw -O qed "$D/disk.raw" "$D/disk.qed"
+qemu-img convert -f raw -O parallels "$D/disk.raw" "$D/disk.hdd"
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$D/disk.raw" "$D/stream.vmdk"
 qemu-img convert -c -f raw -O qcow2 "$D/disk.raw" "$D/comp.qcow2"
 # 2 MiB clusters: the memory a plain QCOW2 device holds however large they are.
@@ -61,7 +67,7 @@ printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
 
 export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup"
 tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
-echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 20 minutes under TCG)"
+echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 30 minutes under TCG)"
 tests/vm/run-guest.sh --mem 2048 --timeout 3600 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
 	>"$OUT/raw.txt"
 grep -v '^RESULT\|^MEM\|^NBD' "$OUT/raw.txt" || true

@@ -12,8 +12,9 @@ echo "0 $(blockdev --getsz "$loop") linear $loop 0" | dmsetup create --readonly 
 [ -b /dev/mapper/floor ] || dmsetup mknodes floor
 # IMAGE:FORMAT of each device; those after "--" have no qemu-nbd run.
 # BENCH_IMAGES (in params) measures only those.
-images=${IMAGES:-"disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx stream.vmdk:vmdk
-	comp.qcow2:qcow2 big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"}
+images=${IMAGES:-"disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx disk.vhd:vpc
+	disk.vdi:vdi disk.qed:qed disk.hdd:parallels stream.vmdk:vmdk comp.qcow2:qcow2
+	big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"}
 vdevs=
 for img in $images; do
 	[ "$img" = -- ] && continue

@@ -20,8 +20,9 @@ for line in open(sys.argv[1]):
         mem.setdefault(f[1], {}).update(zip(f[2::2], f[3::2]))
 
 names = {"/dev/mapper/floor": "floor (dm-linear, raw)"}
-fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "stream-vmdk", "comp-qcow2",
-        "big-qcow2", "gen-clean-vhdx", "gen-log-vhdx"]
+fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "disk-vhd", "disk-vdi", "disk-qed",
+        "disk-hdd", "stream-vmdk", "comp-qcow2", "big-qcow2", "gen-clean-vhdx",
+        "gen-log-vhdx"]
 for fmt in fmts:
     names[f"/dev/mapper/v-{fmt}"] = f"vdisk {fmt}"
     # qemu does not open a dirty VHDX read-only: gen-log-vhdx has none
