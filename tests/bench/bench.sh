@@ -3,9 +3,10 @@
 # make bench: read throughput of dm-vdisk against the floor (dm-linear over
 # the raw copy of the same disk, on the same loop and file system stack),
 # against qemu-nbd and against the libyal FUSE mounts (vmdkmount, vhdimount,
-# qcowmount) for the formats they read, in one QEMU guest run; prints a
-# table of medians and the ratios.  Under TCG absolute numbers say little;
-# the ratios, measured side by side in the same run, are what count.
+# qcowmount) for the formats they read, in one QEMU guest run, with the
+# whole guest's CPU time per GiB read on each path; prints tables of medians
+# and the ratios.  Under TCG absolute numbers say little; the ratios,
+# measured side by side in the same run, are what count.
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=tests/out/bench
@@ -73,5 +74,5 @@ tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
 echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 40 minutes under TCG)"
 tests/vm/run-guest.sh --mem 2048 --timeout 5400 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
 	>"$OUT/raw.txt"
-grep -v '^RESULT\|^MEM\|^NBD\|^FUSE' "$OUT/raw.txt" || true
+grep -v '^RESULT\|^CPU\|^MEM\|^NBD\|^FUSE' "$OUT/raw.txt" || true
 python3 tests/bench/report.py "$OUT/raw.txt"

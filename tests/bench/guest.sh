@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of make bench: set up every device, then measure them in
-# interleaved rounds.  Prints "RESULT <device> <workload> <MB/s> <IOPS>".
+# interleaved rounds.  Prints "RESULT <device> <workload> <MB/s> <IOPS>" and
+# "CPU <device> <workload> <busy ticks> <KiB read>" for each run.
 cd /data
 . ./params
 set -e
@@ -92,13 +93,27 @@ done
 sleep 1
 set +e
 
+# Whole-guest busy CPU ticks (USER_HZ) over all CPUs: user, nice, system,
+# irq and softirq, all but idle and iowait.  The work of a read happens in
+# kworkers, qemu-nbd and FUSE daemons as much as in fio.
+busy()
+{
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
+# run DEV RW BS DEPTH LOAD: one fio run; prints RESULT (MB/s, IOPS) and CPU
+# (busy ticks over the run, KiB read).
 run()
 {
 	case " $nodio " in *" $1 "*) echo 3 >/proc/sys/vm/drop_caches ;; esac
-	fio --name=b --filename="$1" --readonly --direct=1 --ioengine=libaio \
+	c0=$(busy)
+	t=$(fio --name=b --filename="$1" --readonly --direct=1 --ioengine=libaio \
 		--rw="$2" --bs="$3" --iodepth="$4" --time_based --runtime="$SECS" \
-		--output-format=terse --terse-version=3 2>/dev/null |
-		awk -F';' -v d="$1" -v w="$5" '{ printf "RESULT %s %s %.1f %d\n", d, w, $7 / 1024, $8 }'
+		--output-format=terse --terse-version=3 2>/dev/null)
+	c1=$(busy)
+	echo "$t" | awk -F';' -v d="$1" -v w="$5" -v c=$((c1 - c0)) 'NF > 8 {
+		printf "RESULT %s %s %.1f %d\n", d, w, $7 / 1024, $8
+		printf "CPU %s %s %d %d\n", d, w, c, $6 }'
 }
 
 # Warm: read every device once, so metadata is cached.

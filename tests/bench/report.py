@@ -7,6 +7,8 @@ from collections import defaultdict
 
 res = defaultdict(list)
 order = defaultdict(list)  # load -> [(device, value)] in the order run
+cpu = defaultdict(list)  # (device, load) -> [CPU seconds per GiB]
+cpuorder = defaultdict(list)  # load -> [(device, CPU s/GiB)] in the order run
 mem = {}  # name -> {key: value}
 nbd = {}  # /dev/nbdN -> the image it serves, as guest.sh says
 fuse = {}  # /dev/loopN -> (the image its FUSE file shows, tool, direct I/O)
@@ -15,6 +17,11 @@ for line in open(sys.argv[1]):
     if f and f[0] == "RESULT" and len(f) == 5:
         res[(f[1], f[2])].append((float(f[3]), int(f[4])))
         order[f[2]].append((f[1], float(f[3]) if "seq" in f[2] else int(f[4])))
+    elif f and f[0] == "CPU" and len(f) == 5 and int(f[4]):
+        # busy ticks of USER_HZ (100 on x86) over KiB read
+        v = int(f[3]) / 100 / (int(f[4]) / 2**20)
+        cpu[(f[1], f[2])].append(v)
+        cpuorder[f[2]].append((f[1], v))
     elif f and f[0] == "NBD" and len(f) == 3:
         nbd[f[1]] = f[2][2:]
     elif f and f[0] == "FUSE" and len(f) == 5:
@@ -54,7 +61,8 @@ for dev, name in names.items():
 print("(seq: MB/s; rand: IOPS; medians of the rounds)\n")
 # Ratios of neighbouring runs (see guest.sh): a vdisk run against the mean
 # of the floor runs either side of it, against the qemu-nbd run after it
-# and against the best of the FUSE runs after that.
+# and against the best of the FUSE runs after that (best: max for rates,
+# min for CPU cost).
 FLOOR = "/dev/mapper/floor"
 
 
@@ -123,6 +131,18 @@ print("\n%-26s" % "VHDX log / clean" + "".join(
         statistics.median(ratios[("gen-log-vhdx", "floor", l)]) /
         statistics.median(ratios[("gen-clean-vhdx", "floor", l)]))) for l in loads))
 print("(65000-descriptor dirty log over the clean image, both against the floor)")
+if cpu:
+    print("\nCPU seconds per GiB read (whole guest: all CPUs' busy time over the run)")
+    print("%-26s" % "device" + "".join("%20s" % l for l in loads))
+    for dev, name in names.items():
+        if not any(cpu.get((dev, l)) for l in loads):
+            continue
+        print("%-26s" % name + "".join(
+            "%20s" % ("%.2f" % statistics.median(cpu[(dev, l)])
+                      if cpu.get((dev, l)) else "-") for l in loads))
+    print("(medians of the rounds)\n")
+    ratio_table(neighbours(cpuorder, min))
+    print("(CPU per GiB: above 1, vdisk costs more)")
 if mem:
     print("\nmemory (KiB; cache_mb %s)" % mem.pop("module", {}).get("cache_mb", "?"))
     print("%-26s%20s%20s" % ("device", "target holds", "dm-bufio holds"))
