@@ -100,10 +100,18 @@ def neighbours(runs, best):
 ratios = neighbours(order, max)
 
 
+def num(x):
+    # three digits or so: qemu-nbd and FUSE ratios reach the hundreds (and
+    # their inverse, in CPU cost), and a cell must fit its column
+    if x < 0.1:
+        return "%.3f" % x
+    return "%.2f" % x if x < 10 else "%.1f" % x if x < 100 else "%.0f" % x
+
+
 def cell(r):
     if not r:
         return "-"
-    return "%.2f (%.2f-%.2f)" % (statistics.median(r), min(r), max(r))
+    return "%s (%s-%s)" % (num(statistics.median(r)), num(min(r)), num(max(r)))
 
 
 def ratio_table(ratios):
