@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make bench: read throughput of dm-vdisk against the floor (dm-linear over
-# the raw copy of the same disk, on the same loop and file system stack)
-# and against qemu-nbd, for each format, in one QEMU guest run; prints a
-# table of medians and the ratios.  Under TCG absolute numbers say little;
-# the ratios, measured side by side in the same run, are what count.
+# the raw copy of the same disk, on the same loop and file system stack),
+# against qemu-nbd and against the libyal FUSE mounts (vmdkmount, vhdimount,
+# qcowmount) for the formats they read, in one QEMU guest run, with the
+# whole guest's CPU time per GiB read on each path; prints tables of medians
+# and the ratios.  Under TCG absolute numbers say little; the ratios,
+# measured side by side in the same run, are what count.
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=tests/out/bench
@@ -62,13 +64,15 @@ done
 cp tests/bench/guest.sh "$D/run"
 printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
 # BENCH_IMAGES="IMAGE:FORMAT ... [-- IMAGE:FORMAT ...]": only those (the
-# ones after -- without qemu-nbd), e.g. "gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx".
+# ones after -- without qemu-nbd or FUSE peers), e.g. "gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx".
 [ -z "${BENCH_IMAGES:-}" ] || printf "IMAGES='%s'\n" "$BENCH_IMAGES" >>"$D/params"
 
-export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup"
+# The FUSE peers run in the guest: their tools, and the fuse module.
+export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static \
+	EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup vmdkmount vhdimount qcowmount" EXTRA_MODS=fuse
 tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
-echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 30 minutes under TCG)"
-tests/vm/run-guest.sh --mem 2048 --timeout 3600 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
+echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 40 minutes under TCG)"
+tests/vm/run-guest.sh --mem 2048 --timeout 5400 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
 	>"$OUT/raw.txt"
-grep -v '^RESULT\|^MEM\|^NBD' "$OUT/raw.txt" || true
+grep -v '^RESULT\|^CPU\|^MEM\|^NBD\|^FUSE' "$OUT/raw.txt" || true
 python3 tests/bench/report.py "$OUT/raw.txt"

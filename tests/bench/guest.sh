@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of make bench: set up every device, then measure them in
-# interleaved rounds.  Prints "RESULT <device> <workload> <MB/s> <IOPS>".
+# interleaved rounds.  Prints "RESULT <device> <workload> <MB/s> <IOPS>" and
+# "CPU <device> <workload> <busy ticks> <KiB read>" for each run.
 cd /data
 . ./params
 set -e
@@ -33,15 +34,86 @@ for img in $images; do
 	devs="$devs /dev/nbd$i"
 	i=$((i + 1))
 done
+
+# The FUSE peers users pick: libyal's mount tools (Debian's libvmdk-utils,
+# libvhdi-utils, libqcow-utils), each for the formats it reads, with the one
+# raw file they show read through a loop device, as vdisk reads an image.
+fusetool()
+{
+	case $1 in
+	vmdk) echo vmdkmount ;;
+	vpc | vhdx) echo vhdimount ;;
+	qcow2) echo qcowmount ;;
+	esac
+}
+# fuse_up IMAGE TOOL MNT [LOOP]: mount IMAGE with TOOL on MNT and attach
+# its file read-only with direct I/O to LOOP (or a free loop device, printed).
+# Direct I/O keeps the FUSE file out of the guest's page cache, which would
+# make warm runs read RAM; O_DIRECT on a FUSE file goes to the daemon.
+fuse_up()
+{
+	mkdir -p "$3"
+	"$2" "$1" "$3" >/dev/null 2>&1 || return 1
+	if [ -n "${4:-}" ]; then
+		/usr/sbin/losetup -r --direct-io=on "$4" "$3/$(ls "$3" | head -n 1)"
+	else
+		/usr/sbin/losetup -r --direct-io=on -f --show "$3/$(ls "$3" | head -n 1)"
+	fi
+}
+# fuse_down LOOP MNT: detach, unmount (the daemon exits with it).
+fuse_down()
+{
+	/usr/sbin/losetup -d "$1"
+	for t in 1 2 3 4 5; do
+		umount "$2" 2>/dev/null && return 0
+		sleep 1
+	done
+	echo "fuse_down: cannot unmount $2" >&2
+	return 1
+}
+# Loop devices the kernel would not give direct I/O: their runs start with
+# dropped caches instead (what remains cached within a run is counted).
+nodio=
+: >/tmp/fuse
+for img in $images; do
+	[ "$img" = -- ] && break	# the dirty VHDX: libvhdi ignores the log
+	tool=$(fusetool "${img#*:}")
+	[ -n "$tool" ] || continue
+	name=$(echo "${img%:*}" | tr . -)
+	if ! l=$(fuse_up "${img%:*}" "$tool" "/mnt/f-$name"); then
+		echo "# $tool cannot read ${img%:*}: no FUSE run"
+		continue
+	fi
+	dio=$(cat "/sys/block/${l#/dev/}/loop/dio")
+	[ "$dio" = 1 ] || nodio="$nodio $l"
+	echo "$l ${img%:*} $tool /mnt/f-$name v-$name" >>/tmp/fuse
+	echo "FUSE $l v-$name $tool $dio"
+	devs="$devs $l"
+done
 sleep 1
 set +e
 
+# Whole-guest busy CPU ticks (USER_HZ) over all CPUs: user, nice, system,
+# irq and softirq, all but idle and iowait.  The work of a read happens in
+# kworkers, qemu-nbd and FUSE daemons as much as in fio.
+busy()
+{
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
+# run DEV RW BS DEPTH LOAD: one fio run; prints RESULT (MB/s, IOPS) and CPU
+# (busy ticks over the run, KiB read).
 run()
 {
-	fio --name=b --filename="$1" --readonly --direct=1 --ioengine=libaio \
+	case " $nodio " in *" $1 "*) echo 3 >/proc/sys/vm/drop_caches ;; esac
+	c0=$(busy)
+	t=$(fio --name=b --filename="$1" --readonly --direct=1 --ioengine=libaio \
 		--rw="$2" --bs="$3" --iodepth="$4" --time_based --runtime="$SECS" \
-		--output-format=terse --terse-version=3 2>/dev/null |
-		awk -F';' -v d="$1" -v w="$5" '{ printf "RESULT %s %s %.1f %d\n", d, w, $7 / 1024, $8 }'
+		--output-format=terse --terse-version=3 2>/dev/null)
+	c1=$(busy)
+	echo "$t" | awk -F';' -v d="$1" -v w="$5" -v c=$((c1 - c0)) 'NF > 8 {
+		printf "RESULT %s %s %.1f %d\n", d, w, $7 / 1024, $8
+		printf "CPU %s %s %d %d\n", d, w, c, $6 }'
 }
 
 # Warm: read every device once, so metadata is cached.
@@ -52,12 +124,13 @@ for d in $devs; do
 	echo "MEM ${d#/dev/mapper/} target_bytes $(dmsetup status "${d#/dev/mapper/}" | awk '{ print $9 }')"
 done
 # Each vdisk device runs between two runs of the floor and just before
-# qemu-nbd reading the same image: ratios compare runs seconds apart, as
-# TCG's speed drifts by tens of percent within a minute.
+# qemu-nbd reading the same image, then its FUSE peer: ratios compare runs
+# seconds apart, as TCG's speed drifts by tens of percent within a minute.
 order=/dev/mapper/floor
 for v in $vdevs; do
 	nbd=$(awk -v v="${v#/dev/mapper/}" '$4 == v { print $1 }' /tmp/nbd)
-	order="$order $v $nbd /dev/mapper/floor"
+	fuse=$(awk -v v="${v#/dev/mapper/}" '$5 == v { print $1 }' /tmp/fuse)
+	order="$order $v $nbd $fuse /dev/mapper/floor"
 done
 for r in $(seq 1 "$ROUNDS"); do
 	for load in "read 1M 8 seq-1M-qd8" "randread 4k 32 rand-4k-qd32" \
@@ -67,7 +140,8 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # cold DEV: drop what DEV's reader caches (a table reload empties dm-vdisk's
-# cache; qemu-nbd is restarted), then the guest's caches.
+# cache; qemu-nbd is restarted, a FUSE file system remounted), then the
+# guest's caches.
 cold()
 {
 	case $1 in
@@ -80,6 +154,11 @@ cold()
 		set -- $(grep "^$1 " /tmp/nbd)
 		qemu-nbd -d "$1" >/dev/null
 		qemu-nbd -r -f "$3" -c "$1" "$2"
+		;;
+	/dev/loop*)
+		# A FUSE peer: remounted, so the daemon starts with empty caches.
+		set -- $(grep "^$1 " /tmp/fuse)
+		[ $# -eq 5 ] && fuse_down "$1" "$4" && fuse_up "$2" "$3" "$4" "$1"
 		;;
 	esac
 	echo 3 >/proc/sys/vm/drop_caches

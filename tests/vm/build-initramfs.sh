@@ -10,7 +10,7 @@
 #        /lib/modules/* with dm-mod), GUEST_MODULES (the kernel's module
 #        tree, with modules.dep; default /lib/modules/$KVER), VDISK_KO (built
 #        for that kernel), VDISK_BIN, EXTRA_BINS (more host programs to copy
-#        with their libraries)
+#        with their libraries), EXTRA_MODS (more modules to copy and load)
 set -eu
 out=$(realpath -m "$1")
 here=$(dirname "$(realpath "$0")")
@@ -65,7 +65,7 @@ fi
 # or gone (crc32c_generic and libcrc32c are library code in newer kernels):
 # only what is a module here is copied and loaded.
 mods="virtio_pci virtio_blk crc32c_generic ext4 loop dm-mod dm-bufio dm-zero
-dm-flakey dm-delay dm-snapshot nbd"
+dm-flakey dm-delay dm-snapshot nbd ${EXTRA_MODS:-}"
 # And what dm-vdisk.ko links against (libcrc32c), which the list above does
 # not pull in; its crc32c driver (a softdep) is crc32c_generic, loaded first.
 if [ -n "${VDISK_KO:-}" ] && [ -f "$VDISK_KO" ]; then
