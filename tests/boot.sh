@@ -6,14 +6,15 @@
 # kernel, initramfs-tools with MODULES=most and no busybox) gets our .deb
 # with "apt-get install ./dm-vdisk_*.deb", which builds the module with
 # DKMS and, through the package's trigger, remakes the initramfs.  That root
-# goes on partition 1 of a disk, converted to QCOW2, VMDK and VHDX, all
-# three in an ext4 file system on a virtio disk.  QEMU boots the root's own
+# goes on partition 1 of a disk, converted to QCOW2, VMDK, VHDX, dynamic and
+# fixed VHD and VDI, all in an ext4 file system on a virtio disk (BOOT_FORMATS
+# picks some).  QEMU boots the root's own
 # kernel and initramfs with only the documented parameters; a unit ordered
 # after multi-user.target writes a marker, reports on the console and
 # powers off.  The image must be unchanged and the shutdown clean.  Then
 # the package is purged from the root, and an initramfs dracut makes with
-# packaging/dracut boots a small busybox root from a VMDK with the host's
-# kernel.  TAP.
+# packaging/dracut boots a small busybox root from each format but QCOW2 and
+# VHDX with the host's kernel.  TAP.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tap.sh
@@ -24,12 +25,29 @@ rm -rf "$OUT"
 mkdir -p "$OUT/host/vms"
 
 # boot LOG KERNEL INITRD APPEND: QEMU under TCG, the console to $OUT/LOG.
+# no_timer_check: on a loaded host TCG's timer can look broken to the
+# kernel's IO-APIC check, which then panics before anything of ours runs.
 boot()
 {
 	timeout --foreground -k 10 900 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1536 \
-		-kernel "$2" -initrd "$3" -append "$4" \
+		-kernel "$2" -initrd "$3" -append "$4 no_timer_check" \
 		-no-reboot -display none -nodefaults -net none -serial "file:$OUT/$1" \
 		-drive "file=$OUT/host.ext4,if=virtio,format=raw" </dev/null
+}
+
+FORMATS=${BOOT_FORMATS:-qcow2 vmdk vhdx vhd vhd-fixed vdi}
+
+# to_image FMT RAW NAME: RAW converted by qemu-img, as $OUT/host/vms/NAME.FMT
+# (a fixed VHD is NAME-fixed.vhd); prints that file's name.
+to_image()
+{
+	local file=$3.$1 opts
+	case $1 in
+	vhd) opts="-O vpc -o subformat=dynamic" ;;
+	vhd-fixed) opts="-O vpc -o subformat=fixed" file=$3-fixed.vhd ;;
+	*) opts="-O $1" ;;
+	esac
+	qemu-img convert -f raw $opts "$2" "$OUT/host/vms/$file" && echo "$file"
 }
 
 image_md5()
@@ -202,17 +220,20 @@ result "$(! grep -q vdisk "$OUT/verify.log"; echo $?)" \
 	"systemd-analyze verify vdisk@data.service: no complaint"
 sed 's/^/# /' "$OUT/verify.log"
 
-# The root on partition 1 of a disk, as QCOW2, VMDK and VHDX.
+# The root on partition 1 of a disk, in each format.
 size=$(du -sm "$ROOT" | cut -f1)
 mbr_disk "$OUT/disk.raw" $((size * 13 / 10 + 200))
 mkfs.ext4 -q -F -L guestroot -E offset=1048576 -d "$ROOT" "$OUT/disk.raw" \
 	$((size * 13 / 10 + 199))M
 result $? "the root as ext4 on partition 1 (${size} MiB of files)"
-for fmt in qcow2 vmdk vhdx; do
-	qemu-img convert -f raw -O $fmt "$OUT/disk.raw" "$OUT/host/vms/debian.$fmt"
+declare -A stock_img small_img
+for fmt in $FORMATS; do
+	stock_img[$fmt]=$(to_image "$fmt" "$OUT/disk.raw" debian)
+	result $? "the root's disk as ${stock_img[$fmt]}"
 done
 rm -f "$OUT/disk.raw"
-# For the dracut boot below: a small busybox root, as a VMDK.
+# For the dracut boots below: a small busybox root, in each format but
+# QCOW2 and VHDX (the stock boots have those).
 KVER=${KVER:-$(ls -d /lib/modules/*/kernel/drivers/md/dm-mod.ko 2>/dev/null |
 	sort -V | tail -n 1 | cut -d/ -f4)}
 small=$OUT/small
@@ -231,7 +252,11 @@ INIT
 chmod 755 "$small/sbin/init"
 mbr_disk "$OUT/small.raw" 41
 mkfs.ext4 -q -F -L smallroot -E offset=1048576 -d "$small" "$OUT/small.raw" 40M
-qemu-img convert -f raw -O vmdk "$OUT/small.raw" "$OUT/host/vms/small.vmdk"
+for fmt in $FORMATS; do
+	case $fmt in qcow2|vhdx) continue ;; esac
+	small_img[$fmt]=$(to_image "$fmt" "$OUT/small.raw" small)
+	result $? "the small root's disk as ${small_img[$fmt]}"
+done
 rm -f "$OUT/small.raw"
 mkfs.ext4 -q -F -L vdhost -d "$OUT/host" "$OUT/host.ext4" \
 	$(($(du -sm "$OUT/host" | cut -f1) * 11 / 10 + 64))M >/dev/null
@@ -262,12 +287,13 @@ tab_checks()
 	grep -a -i 'vdisk@.*fail\|in use' "$2" | grep -v 'broken\|bogus' | sed 's/^/# /'
 }
 
-for fmt in ${BOOT_FORMATS:-qcow2 vmdk vhdx}; do
+for fmt in $FORMATS; do
 	log=stock.$fmt.log
-	before=$(image_md5 "debian.$fmt")
+	img=${stock_img[$fmt]}
+	before=$(image_md5 "$img")
 	start=$SECONDS
 	boot "$log" "$ROOT/boot/vmlinuz-$KV" "$ROOT/boot/initrd.img-$KV" \
-		"vdisk.root=LABEL=vdhost:/vms/debian.$fmt vdisk.partition=1 console=ttyS0"
+		"vdisk.root=LABEL=vdhost:/vms/$img vdisk.partition=1 console=ttyS0"
 	line=$(grep -a 'VDISK-BOOT-OK' "$OUT/$log" | tail -n 1)
 	result "$([ -n "$line" ]; echo $?)" \
 		"$fmt: the stock Debian booted from the image ($((SECONDS - start)) s)"
@@ -279,7 +305,7 @@ for fmt in ${BOOT_FORMATS:-qcow2 vmdk vhdx}; do
 	result $? "$fmt: it wrote a marker to its root (the RAM overlay)"
 	[ -n "$line" ] || tail -n 25 "$OUT/$log" | sed 's/^/# /'
 	tab_checks "$fmt" "$OUT/$log"
-	result "$([ "$(image_md5 "debian.$fmt")" = "$before" ]; echo $?)" \
+	result "$([ "$(image_md5 "$img")" = "$before" ]; echo $?)" \
 		"$fmt: the image is unchanged"
 	# systemd must neither stop nor unmount the image's file system (the
 	# root's loop device holds it until power-off).  The loop and dm
@@ -325,15 +351,23 @@ VDISK_KO=$PWD/dm-vdisk/dm-vdisk.ko VDISK_BIN=$PWD/tools/vdisk-static \
 result $? "dracut with the vdisk module for $KVER"
 lsinitrd "$OUT/dracut.img" 2>/dev/null | grep -q 'busybox'
 result "$([ $? -ne 0 ]; echo $?)" "the dracut initramfs has no busybox"
-before=$(image_md5 small.vmdk)
-boot small.dracut.log "/boot/vmlinuz-$KVER" "$OUT/dracut.img" \
-	"console=ttyS0 panic=-1 rd.shell=0 rw vdisk.root=LABEL=vdhost:/vms/small.vmdk vdisk.overlay=ram vdisk.partition=1"
-line=$(grep -a 'VDISK-BOOT-OK' "$OUT/small.dracut.log" | grep -v 'echo' | tail -n 1)
-result "$([ -n "$line" ]; echo $?)" "dracut, vmdk: the guest booted into the image's init"
-echo "$line" | grep -q 'root=/dev/mapper/vdiskroot '
-result $? "dracut, vmdk: its root is /dev/mapper/vdiskroot"
-echo "$line" | grep -q 'hello=written_by_the_guest'
-result $? "dracut, vmdk: it wrote a file to its root (the RAM overlay)"
-[ -n "$line" ] || tail -n 25 "$OUT/small.dracut.log" | sed 's/^/# /'
-result "$([ "$(image_md5 small.vmdk)" = "$before" ]; echo $?)" "dracut, vmdk: the image is unchanged"
+for fmt in $FORMATS; do
+	img=${small_img[$fmt]:-}
+	[ -n "$img" ] || continue
+	log=small.dracut.$fmt.log
+	before=$(image_md5 "$img")
+	start=$SECONDS
+	boot "$log" "/boot/vmlinuz-$KVER" "$OUT/dracut.img" \
+		"console=ttyS0 panic=-1 rd.shell=0 rw vdisk.root=LABEL=vdhost:/vms/$img vdisk.overlay=ram vdisk.partition=1"
+	line=$(grep -a 'VDISK-BOOT-OK' "$OUT/$log" | grep -v 'echo' | tail -n 1)
+	result "$([ -n "$line" ]; echo $?)" \
+		"dracut, $fmt: the guest booted into the image's init ($((SECONDS - start)) s)"
+	echo "$line" | grep -q 'root=/dev/mapper/vdiskroot '
+	result $? "dracut, $fmt: its root is /dev/mapper/vdiskroot"
+	echo "$line" | grep -q 'hello=written_by_the_guest'
+	result $? "dracut, $fmt: it wrote a file to its root (the RAM overlay)"
+	[ -n "$line" ] || tail -n 25 "$OUT/$log" | sed 's/^/# /'
+	result "$([ "$(image_md5 "$img")" = "$before" ]; echo $?)" \
+		"dracut, $fmt: the image is unchanged"
+done
 tap_end

@@ -38,10 +38,11 @@ mkfs.ext4 -q -F -O ^has_journal -d "$data" "$out/data.ext4" "${mb}M"
 
 : >"$out/output.log"
 status=0
+# no_timer_check: see boot() in tests/boot.sh.
 timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem" \
 	-kernel "$GUEST_KERNEL" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 ${GUEST_APPEND:-}" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check ${GUEST_APPEND:-}" \
 	-no-reboot -display none -nodefaults -net none \
 	-serial "file:$out/console.log" -serial "file:$out/output.log" \
 	-drive "file=$out/data.ext4,if=virtio,format=raw" "${disks[@]}" \
