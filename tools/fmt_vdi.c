@@ -117,6 +117,7 @@ static int vdi_open(struct vd_image *im)
 	im->subformat = p->v.type == VDI_TYPE_FIXED ? "fixed" :
 			p->v.type == VDI_TYPE_DIFF ? "differencing" : "dynamic";
 	im->ident.id_kind = "UUID";
+	im->ident.guid = true;
 	uuid_str(p->v.uuid_create, im->ident.id);
 	if (p->v.type != VDI_TYPE_DIFF)
 		return 0;
