@@ -9,6 +9,10 @@
  * an --allow names, then the .vdi files in the image's own folder, each
  * looked at through the reference policy (tools/ref.c).  Two such files
  * in the folder are refused as ambiguous.
+ *
+ * The parent's modification UUID the child recorded (uuid_parent_modify)
+ * is shown, not compared: VirtualBox does not compare it when it opens a
+ * chain either (its media registry checks the parent's creation UUID).
  */
 #include <dirent.h>
 #include <errno.h>
