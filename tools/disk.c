@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,6 +127,37 @@ static struct vd_disk *open_chain(const char *path, struct vd_image *im,
 				  struct chain *c, const struct vd_disk *child,
 				  bool raw_ok, bool *unknown);
 
+/* Two GUIDs alike but for braces and case. */
+static bool guid_eq(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	a += *a == '{';
+	b += *b == '{';
+	la = strlen(a);
+	lb = strlen(b);
+	la -= la && a[la - 1] == '}';
+	lb -= lb && b[lb - 1] == '}';
+	return la == lb && !strncasecmp(a, b, la);
+}
+
+/*
+ * Whether the parent @p is not the one the child @c names by id.  Ids of
+ * one kind compare as written.  A GUID compares with a GUID of another
+ * kind: each is what the children of its own format record (a VHDX's data
+ * write GUID, a VHD's unique id, a VDI's creation UUID), so a VHDX child
+ * over a VHD parent records the VHD's unique id as its parent_linkage.
+ * Other kinds do not meet (a CID and a GUID): nothing is compared.
+ */
+static bool parent_id_differs(const struct vd_ident *c, const struct vd_ident *p)
+{
+	if (!c->parent_id[0] || !c->id_kind || !p->id_kind)
+		return false;
+	if (!strcmp(c->id_kind, p->id_kind))
+		return strcmp(c->parent_id, p->id);
+	return c->guid && p->guid && !guid_eq(c->parent_id, p->id);
+}
+
 static int open_parent(struct vd_disk *d, struct chain *c)
 {
 	const struct vd_ident *id = &d->ident;
@@ -193,9 +225,7 @@ static int open_parent(struct vd_disk *d, struct chain *c)
 		return -1;
 	d->parent = p;
 
-	if (!c->opts->ignore_parent_id && id->parent_id[0] && id->id_kind &&
-	    p->ident.id_kind && !strcmp(id->id_kind, p->ident.id_kind) &&
-	    strcmp(id->parent_id, p->ident.id))
+	if (!c->opts->ignore_parent_id && parent_id_differs(id, &p->ident))
 		return err_at(d->path, "parent %s has %s %s, expected %s (see --ignore-parent-id)",
 			      d->parent_path, p->ident.id_kind, p->ident.id,
 			      id->parent_id);

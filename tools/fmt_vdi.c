@@ -9,6 +9,10 @@
  * an --allow names, then the .vdi files in the image's own folder, each
  * looked at through the reference policy (tools/ref.c).  Two such files
  * in the folder are refused as ambiguous.
+ *
+ * The parent's modification UUID the child recorded (uuid_parent_modify)
+ * is shown, not compared: VirtualBox does not compare it when it opens a
+ * chain either (its media registry checks the parent's creation UUID).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -117,6 +121,7 @@ static int vdi_open(struct vd_image *im)
 	im->subformat = p->v.type == VDI_TYPE_FIXED ? "fixed" :
 			p->v.type == VDI_TYPE_DIFF ? "differencing" : "dynamic";
 	im->ident.id_kind = "UUID";
+	im->ident.guid = true;
 	uuid_str(p->v.uuid_create, im->ident.id);
 	if (p->v.type != VDI_TYPE_DIFF)
 		return 0;

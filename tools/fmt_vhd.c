@@ -222,6 +222,7 @@ static int vhd_open(struct vd_image *im)
 	im->capacity = v->capacity;
 	uuid_str(v->unique_id, im->ident.id, sizeof(im->ident.id));
 	im->ident.id_kind = "unique id";
+	im->ident.guid = true;
 	if (v->type == VHD_TYPE_FIXED) {
 		im->io_sectors = 1U << 11;
 		im->subformat = "fixed";

@@ -231,6 +231,7 @@ static int vhdx_open(struct vd_image *im)
 	/* guid_str() writes lower case, as parent_id is compared. */
 	guid_str(v->data_write_guid, im->ident.id, sizeof(im->ident.id));
 	im->ident.id_kind = "data write GUID";
+	im->ident.guid = true;
 	if (v->has_parent && read_locator(im, p))
 		goto out;
 

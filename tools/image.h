@@ -42,10 +42,12 @@ struct vd_format {
 
 /*
  * What an image says about itself and its parent (backing file).  Ids are
- * compared as strings: a VMDK CID, a VHDX data write GUID, ...
+ * compared as strings: a VMDK CID, a VHDX data write GUID, ...  Ids of one
+ * kind compare as written; GUIDs of different kinds compare too (disk.c).
  */
 struct vd_ident {
 	const char *id_kind;	/* "CID", ... or NULL */
+	bool guid;		/* id and parent_id are GUIDs */
 	char id[48];		/* this image's id, "" if none */
 	char parent_id[48];	/* the id its parent must have, "" if none */
 	char *parent_name;	/* backing file as written in the image */

@@ -2041,6 +2041,97 @@ def parallels():
         cases.append(f"eio prl-bat-{name} {img} {good * cl} {bad * cl} 4096")
 
 
+def mixed_vhd_vhdx():
+    """Differencing chains that mix VHD and VHDX, which Hyper-V does not
+    make: a VHDX child over a VHD base and over a VHD differencing disk,
+    and a VHD child over a VHDX base.  A child records its parent's GUID as
+    its own format's children do (a VHDX's parent_linkage, a VHD's parent
+    UUID) and vdisk compares it with the parent's (a VHD's unique id, a
+    VHDX's data write GUID).  The expected content is vhdgen's and
+    vhdxgen's models.  Its own seed, and called last: the images made
+    before it do not change."""
+    seed = rng.randrange(1 << 30)
+    r = random.Random(seed)
+
+    def fill(v, size, count, max_len):
+        for _ in range(count):
+            n = max(r.randrange(1, max_len) // 512 * 512, 512)
+            v.write(r.randrange(0, size - n) // 512 * 512, r.randbytes(n))
+
+    def vhd_as_parent(v, img):
+        # What vhdxgen needs of a parent: size, file and linkage GUID.
+        return types.SimpleNamespace(path=img, virtual_size=v.size,
+                                     data_write_guid=uuid.UUID(bytes=v.uuid))
+
+    def expect(name, img, data, opt=None):
+        md5 = hashlib.md5(data).hexdigest()
+        if opt:
+            cases.append(f"mapopt {name} {img} {opt} {len(data)} {md5}")
+        else:
+            cases.append(f"map {name} {img} {len(data)} {md5}")
+
+    base = vhdgen.Vhd(20 * MiB, block_size=2 * MiB, seed=seed)
+    fill(base, base.size, 20, 2 * MiB)
+    base.save(path("xv-base.vhd"))
+    base_bytes = base.expected()
+    if qemu_md5("xv-base.vhd", "vpc") != hashlib.md5(base_bytes).hexdigest():
+        sys.exit("mkimages: qemu-img and vhdgen disagree on xv-base.vhd")
+
+    # A VHDX child over the VHD: partially and fully present, zero blocks.
+    child = vhdxgen.Vhdx(parent=vhd_as_parent(base, "xv-base.vhd"), block_size=MiB,
+                         seed=seed + 1)
+    fill(child, child.virtual_size, 30, 60000)
+    child.write(3 * MiB, r.randbytes(MiB))
+    child.write(9 * MiB + 512, r.randbytes(4096), full=True)
+    child.zero_block(12)
+    child.save(path("xv-child.avhdx"))
+    child_bytes = child.expected(base_bytes)
+    expect("vhdx-gen-diff-over-vhd", "xv-child.avhdx", child_bytes)
+    # A linkage that is not the VHD's unique id: refused, or ignored.
+    child.save(path("xv-linkage.avhdx"),
+               parent_linkage="{%s}" % uuid.UUID(int=r.getrandbits(128), version=4))
+    cases.append("refuse-chain vhdx-gen-diff-over-vhd-linkage xv-linkage.avhdx "
+                 "has.unique.id.*expected")
+    expect("vhdx-gen-diff-over-vhd-ignore-id", "xv-linkage.avhdx", child_bytes,
+           opt="--ignore-parent-id")
+
+    # Three levels: a VHDX over a VHD differencing disk over the VHD base.
+    mid = vhdgen.Vhd(parent=base, block_size=MiB, seed=seed + 2)
+    fill(mid, mid.size, 25, 30000)
+    mid.save(path("xv-mid.vhd"), [(vhdgen.W2RU, ".\\xv-base.vhd")],
+             parent_name="xv-base.vhd")
+    mid_bytes = mid.expected(base_bytes)
+    top = vhdxgen.Vhdx(parent=vhd_as_parent(mid, "xv-mid.vhd"), block_size=2 * MiB,
+                       seed=seed + 3)
+    fill(top, top.virtual_size, 25, 40000)
+    top.save(path("xv-top.avhdx"))
+    expect("vhdx-gen-diff-over-vhd-chain", "xv-top.avhdx", top.expected(mid_bytes))
+
+    # A VHD child over a VHDX base: its parent UUID is the data write GUID.
+    vbase = vhdxgen.Vhdx(16 * MiB, block_size=MiB, seed=seed + 4)
+    for _ in range(15):
+        n = max(r.randrange(1, MiB) // 512 * 512, 512)
+        vbase.write(r.randrange(0, vbase.virtual_size - n) // 512 * 512, r.randbytes(n))
+    vbase.save(path("xv-vbase.vhdx"))
+    vfill = vbase.expected()
+    raw = qemu_raw("xv-vbase.vhdx")
+    with open(raw, "rb") as f:
+        if hashlib.md5(f.read()).hexdigest() != hashlib.md5(vfill).hexdigest():
+            sys.exit("mkimages: qemu-img and vhdxgen disagree on xv-vbase.vhdx")
+    os.unlink(raw)
+    vparent = types.SimpleNamespace(size=vbase.virtual_size,
+                                    uuid=vbase.data_write_guid.bytes)
+    vchild = vhdgen.Vhd(parent=vparent, block_size=MiB, seed=seed + 5)
+    fill(vchild, vchild.size, 25, 40000)
+    vchild.save(path("xv-vchild.vhd"), [(vhdgen.W2RU, ".\\xv-vbase.vhdx")],
+                parent_name="xv-vbase.vhdx")
+    expect("vhd-gen-diff-over-vhdx", "xv-vchild.vhd", vchild.expected(vfill))
+    vchild.save(path("xv-vwrong.vhd"), [(vhdgen.W2RU, ".\\xv-vbase.vhdx")],
+                parent_uuid=bytes(range(16)))
+    cases.append("refuse-chain vhd-gen-diff-over-vhdx-wrong-id xv-vwrong.vhd "
+                 "has.data.write.GUID.*expected.00010203-0405")
+
+
 os.makedirs(OUT, exist_ok=True)
 positive()
 vmdk_family()
@@ -2064,6 +2155,7 @@ kernel_limits()
 negative()
 qed()
 parallels()
+mixed_vhd_vhdx()  # last: its images must not shift the rng of those before
 os.unlink(path("base.vmdk"))
 with open(path("cases.txt"), "w") as f:
     f.write("\n".join(cases) + "\n")
