@@ -11,7 +11,8 @@ worth mutating (read back from the image's own header fields):
 
   seed NAME                 starts a seed
   fmt FMT                   the group FUZZ_KERNEL_FORMATS selects (vmdk,
-                            sesparse, qcow2, qcow, vhdx, ...)
+                            sesparse, qcow2, qcow, vhdx, vhd, vdi, qed,
+                            parallels)
   image FILE                the image, in OUTDIR
   sectors N                 the table's length (the virtual size)
   unit BYTES                the format's allocation unit (whole-unit reads)
@@ -23,6 +24,10 @@ worth mutating (read back from the image's own header fields):
                             of OFF+LEN (FIELD zeroed) into FIELD
   end
 
+VHD footers and dynamic headers carry a byte-sum checksum, not a CRC-32C:
+those stay as mutated (the target checks them, so most mutations of those
+two ranges are refused at load).
+
 A new format adds one function to SEEDS (the list at the end).
 """
 import os
@@ -32,6 +37,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import parallelsgen  # noqa: E402
+import vdigen  # noqa: E402
+import vhdgen  # noqa: E402
 import vhdxgen  # noqa: E402
 import vmdkgen  # noqa: E402
 
@@ -347,8 +355,163 @@ def vhdx():
     vhdx_one("vhdx-log", "vhdx-log.vhdx")
 
 
+# VHD: the footer (at 0 and in the last sector), the dynamic header, the BAT
+# and, in differencing disks, the sector bitmaps before their blocks (a
+# dynamic disk's bitmaps are not read).
+def vhd_ranges(img):
+    f = read(img, 0, 512)
+    hoff = struct.unpack_from(">Q", f, 16)[0]
+    cur = struct.unpack_from(">Q", f, 48)[0]
+    cyl, heads, spt, dtype = struct.unpack_from(">HBBI", f, 56)
+    h = read(img, hoff, 1024)
+    bat, entries, bs = struct.unpack_from(">QxxxxII", h, 16)
+    r = [(0, 512, "footer0"), (fsize(img) - 512, 512, "footer"),
+         (hoff, 1024, "dyn-header"), (bat, entries * 4, "bat")]
+    if dtype == 4:
+        bm = (-(-bs // 512 // 8) + 511) // 512 * 512
+        n = 0
+        for i, (e,) in enumerate(struct.iter_unpack(">I", read(img, bat, entries * 4))):
+            if e != 0xffffffff and n < 8:
+                r.append((e * 512, bm, f"bitmap-{i}"))
+                n += 1
+    # qemu's virtual size (the target's): CHS unless the creator sizes by
+    # current_size or the geometry is the largest.
+    chs = cyl * heads * spt
+    if f[28:32] in (b"win ", b"qem2", b"d2v ", b"CTXS", b"tap\0") or \
+            chs == 65535 * 16 * 255:
+        return r, cur // 512, bs
+    return r, chs, bs
+
+
+def vhd_one(name, img, table=None, parent=None):
+    r, sectors, bs = vhd_ranges(img)
+    add(name, "vhd", img, sectors, bs, r, table=table, parent=parent)
+
+
+def vhd():
+    # qemu's: 2 MiB blocks, a CHS-sized disk (the last block partial).
+    img = "vhd-dynamic.vhd"
+    run("qemu-img", "create", "-f", "vpc", "-o", "subformat=dynamic",
+        path(img), "6M")
+    writes(img, "vpc", 6 * MiB, 12, 300000)
+    vhd_one("vhd-dynamic", img)
+
+    def fill(v, count, max_len):
+        for _ in range(count):
+            n = max(rng.randrange(1, max_len) // 512 * 512, 512)
+            off = rng.randrange(0, v.size - n) // 512 * 512
+            v.write(off, rng.randbytes(n))
+
+    # A chain of vhdgen's: a dynamic base, a differencing child with
+    # smaller blocks, sectors from its blocks where the bitmap says.
+    base = vhdgen.Vhd(4 * MiB, block_size=128 * KiB, seed=4)
+    fill(base, 12, 200000)
+    base.save(path("vhd-base.vhd"))
+    child = vhdgen.Vhd(parent=base, block_size=256 * KiB, seed=5)
+    fill(child, 20, 20000)
+    child.save(path("vhd-child.vhd"), locators=[(vhdgen.W2RU, ".\\vhd-base.vhd")],
+               parent_name="vhd-base.vhd")
+    vhd_one("vhd-base", "vhd-base.vhd")
+    vhd_one("vhd-child", "vhd-child.vhd",
+            table="0 @SECTORS@ vdisk @DEV@ vhd 2 parent @PARENT@",
+            parent="vhd-base")
+
+
+# VDI: the pre-header and header (as long as the header says), the block
+# map.
+def vdi_one(name, img, table=None, parent=None):
+    h = read(img, 0, 512)
+    hsize = struct.unpack_from("<I", h, 72)[0]
+    bmap = struct.unpack_from("<I", h, 340)[0]
+    size = struct.unpack_from("<Q", h, 368)[0]
+    bs, extra, blocks = struct.unpack_from("<III", h, 376)
+    r = [(0, 72 + hsize, "header"), (bmap, blocks * 4, "bmap")]
+    add(name, "vdi", img, -(-size // 512), bs, r, table=table, parent=parent)
+
+
+def vdi():
+    img = "vdi-dynamic.vdi"
+    run("qemu-img", "create", "-f", "vdi", path(img), "6M")
+    writes(img, "vdi", 6 * MiB, 8, 200000)
+    vdi_one("vdi-dynamic", img)
+    # A differencing child (vdigen's) over a qemu base: data, zero and
+    # free (the parent's) blocks.
+    run("qemu-img", "create", "-f", "vdi", path("vdi-base.vdi"), "4M")
+    writes("vdi-base.vdi", "vdi", 4 * MiB, 10, 200000)
+    child = vdigen.Vdi(4 * MiB, kind=vdigen.TYPE_DIFF,
+                       link=vdigen.creation_uuid(path("vdi-base.vdi")))
+    child.write(rng.randrange(0, MiB - 8192) // 512 * 512, rng.randbytes(8192))
+    child.write(2 * MiB + 4096, rng.randbytes(70000 // 512 * 512))
+    child.zero(3)
+    child.save(path("vdi-child.vdi"))
+    vdi_one("vdi-base", "vdi-base.vdi")
+    vdi_one("vdi-child", "vdi-child.vdi",
+            table="0 @SECTORS@ vdisk @DEV@ vdi 2 parent @PARENT@",
+            parent="vdi-base")
+
+
+# QED: the header, the L1 table and the L2 tables it names.
+def qed_one(name, img, table=None, parent=None):
+    h = read(img, 0, 64)
+    cs, ts = struct.unpack_from("<II", h, 4)
+    l1, size = struct.unpack_from("<QQ", h, 40)
+    tb = cs * ts
+    r = [(0, 64, "header"), (l1, tb, "l1")]
+    for i, (e,) in enumerate(struct.iter_unpack("<Q", read(img, l1, tb))):
+        if e and i < 8:
+            r.append((e, tb, f"l2-{i}"))
+    add(name, "qed", img, size // 512, cs, r, table=table, parent=parent)
+
+
+def qed():
+    # 4 KiB clusters, 2-cluster tables (qemu refuses 1): an L2 table maps
+    # 4 MiB, so 6 MiB need two.
+    opts = "cluster_size=4096,table_size=2"
+    img = "qed-4k.qed"
+    run("qemu-img", "create", "-f", "qed", "-o", opts, path(img), "6M")
+    writes(img, "qed", 6 * MiB, 30)
+    qemu_io(img, "qed", ["write -z 65536 65536"])
+    qed_one("qed-4k", img)
+    # A backing file: the parent.
+    run("qemu-img", "create", "-f", "qed", "-o", opts, path("qed-base.qed"), "4M")
+    writes("qed-base.qed", "qed", 4 * MiB, 20)
+    run("qemu-img", "create", "-f", "qed", "-o", opts, "-b", "qed-base.qed",
+        "-F", "qed", path("qed-child.qed"))
+    writes("qed-child.qed", "qed", 4 * MiB, 20)
+    qed_one("qed-base", "qed-base.qed")
+    qed_one("qed-child", "qed-child.qed",
+            table="0 @SECTORS@ vdisk @DEV@ qed 2 parent @PARENT@",
+            parent="qed-base")
+
+
+# Parallels: the header and the BAT.
+def parallels_one(name, img):
+    h = read(img, 0, 64)
+    tracks, entries, sectors = struct.unpack_from("<IIQ", h, 28)
+    if h[:16] == b"WithoutFreeSpace":
+        sectors &= 0xffffffff
+    r = [(0, 64, "header"), (64, entries * 4, "bat")]
+    add(name, "parallels", img, sectors, tracks * 512, r)
+
+
+def parallels():
+    img = "parallels-64k.hds"
+    run("qemu-img", "create", "-f", "parallels", "-o", "cluster_size=64K",
+        path(img), "4M")
+    writes(img, "parallels", 4 * MiB, 20)
+    parallels_one("parallels-64k", img)
+    # Version 1 (BAT entries count sectors), clusters of 24 sectors.
+    p = parallelsgen.Parallels(3 * MiB, tracks=24, ext=False, seed=6)
+    for _ in range(30):
+        n = rng.randrange(512, 30000) // 512 * 512
+        p.write(rng.randrange(0, p.size - n) // 512 * 512, rng.randbytes(n))
+    p.save(path("parallels-v1.hds"))
+    parallels_one("parallels-v1", "parallels-v1.hds")
+
+
 # One function per format family: a new format adds its own here.
-SEEDS = [vmdk_sparse, vmdk_stream, sesparse, qcow2, qcow1, vhdx]
+SEEDS = [vmdk_sparse, vmdk_stream, sesparse, qcow2, qcow1, vhdx, vhd, vdi, qed,
+         parallels]
 
 
 def main():
