@@ -22,11 +22,9 @@ worth mutating (read back from the image's own header fields):
   range OFF LEN LABEL       a metadata byte range to mutate
   crc OFF LEN FIELD         after mutating, usually recompute the CRC-32C
                             of OFF+LEN (FIELD zeroed) into FIELD
+  sum OFF LEN FIELD         the same with VHD's checksum (the one's
+                            complement of the byte sum, big-endian)
   end
-
-VHD footers and dynamic headers carry a byte-sum checksum, not a CRC-32C:
-those stay as mutated (the target checks them, so most mutations of those
-two ranges are refused at load).
 
 A new format adds one function to SEEDS (the list at the end).
 """
@@ -365,8 +363,11 @@ def vhd_ranges(img):
     cyl, heads, spt, dtype = struct.unpack_from(">HBBI", f, 56)
     h = read(img, hoff, 1024)
     bat, entries, bs = struct.unpack_from(">QxxxxII", h, 16)
-    r = [(0, 512, "footer0"), (fsize(img) - 512, 512, "footer"),
+    end = fsize(img) - 512
+    r = [(0, 512, "footer0"), (end, 512, "footer"),
          (hoff, 1024, "dyn-header"), (bat, entries * 4, "bat")]
+    sums = [(0, 512, 64, "sum"), (end, 512, end + 64, "sum"),
+            (hoff, 1024, hoff + 36, "sum")]
     if dtype == 4:
         bm = (-(-bs // 512 // 8) + 511) // 512 * 512
         n = 0
@@ -379,13 +380,13 @@ def vhd_ranges(img):
     chs = cyl * heads * spt
     if f[28:32] in (b"win ", b"qem2", b"d2v ", b"CTXS", b"tap\0") or \
             chs == 65535 * 16 * 255:
-        return r, cur // 512, bs
-    return r, chs, bs
+        return r, sums, cur // 512, bs
+    return r, sums, chs, bs
 
 
 def vhd_one(name, img, table=None, parent=None):
-    r, sectors, bs = vhd_ranges(img)
-    add(name, "vhd", img, sectors, bs, r, table=table, parent=parent)
+    r, sums, sectors, bs = vhd_ranges(img)
+    add(name, "vhd", img, sectors, bs, r, table=table, parent=parent, crcs=sums)
 
 
 def vhd():
@@ -529,8 +530,8 @@ def main():
             f.write(f"table {s['table']}\n")
             for off, n, label in s["ranges"]:
                 f.write(f"range {off} {n} {label}\n")
-            for off, n, field in s["crcs"]:
-                f.write(f"crc {off} {n} {field}\n")
+            for off, n, field, *kind in s["crcs"]:
+                f.write(f"{kind[0] if kind else 'crc'} {off} {n} {field}\n")
             f.write("end\n")
 
 

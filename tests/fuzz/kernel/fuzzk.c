@@ -69,6 +69,7 @@ struct range {
 
 struct crc {
 	u64 off, len, field;
+	bool sum;	/* VHD's: ~(byte sum), big-endian; else CRC-32C */
 };
 
 struct seed {
@@ -257,9 +258,11 @@ static void load_seeds(const char *dir)
 			if (sscanf(line + 6, "%" U64F " %" U64F " %31s",
 				   &r->off, &r->len, r->label) >= 2 && r->len)
 				s->nr++;
-		} else if (!strncmp(line, "crc ", 4) && s->nc < MAX_CRCS) {
+		} else if ((!strncmp(line, "crc ", 4) || !strncmp(line, "sum ", 4)) &&
+			   s->nc < MAX_CRCS) {
 			struct crc *c = &s->c[s->nc];
 
+			c->sum = line[0] == 's';
 			if (sscanf(line + 4, "%" U64F " %" U64F " %" U64F,
 				   &c->off, &c->len, &c->field) == 3)
 				s->nc++;
@@ -954,12 +957,13 @@ static void mutate_one(struct seed *s, int wfd, char *log, size_t ln)
 static void mutate(struct seed *s, int wfd, char *log, size_t ln)
 {
 	int n = 1 + below(below(4) ? 4 : 12), i;
+	u64 j;
 	u32 c;
 
 	log[0] = 0;
 	for (i = 0; i < n; i++)
 		mutate_one(s, wfd, log, ln);
-	/* CRCs fixed up most times, so the mutation reaches the parser. */
+	/* Checksums fixed up most times, so the mutation reaches the parser. */
 	for (i = 0; i < s->nc; i++) {
 		struct crc *k = &s->c[i];
 
@@ -967,8 +971,14 @@ static void mutate(struct seed *s, int wfd, char *log, size_t ln)
 		    k->field + 4 > s->size)
 			continue;
 		memset(s->buf + k->field, 0, 4);
-		c = crc32c(s->buf + k->off, k->len);
-		put_int(s->buf + k->field, 4, c, false);
+		if (k->sum) {
+			for (c = 0, j = 0; j < k->len; j++)
+				c += s->buf[k->off + j];
+			c = ~c;
+		} else {
+			c = crc32c(s->buf + k->off, k->len);
+		}
+		put_int(s->buf + k->field, 4, c, k->sum);
 		touch(s, wfd, k->field, 4);
 	}
 }
