@@ -91,12 +91,20 @@ def read(img, off, n):
         return f.read(n)
 
 
+def fill(v, size, count, max_len):
+    """count random writes of up to max_len bytes, sector-aligned, into a
+    generator's disk (vhdgen, vhdxgen) of size bytes."""
+    for _ in range(count):
+        n = max(rng.randrange(1, max_len) // 512 * 512, 512)
+        off = rng.randrange(0, size - n) // 512 * 512
+        v.write(off, rng.randbytes(n))
+
+
 def fsize(img):
     return os.path.getsize(path(img))
 
 
-def add(name, fmt, img, sectors, unit, ranges, table=None, parent=None,
-        crcs=()):
+def add(name, fmt, img, sectors, unit, ranges, parent=None, crcs=()):
     size = fsize(img)
     rs = []
     for off, n, label in ranges:
@@ -106,7 +114,8 @@ def add(name, fmt, img, sectors, unit, ranges, table=None, parent=None,
     assert rs, name
     seeds.append(dict(name=name, fmt=fmt, image=img, sectors=sectors,
                       unit=unit, parent=parent, ranges=rs, crcs=list(crcs),
-                      table=table or f"0 @SECTORS@ vdisk @DEV@ {fmt}"))
+                      table=f"0 @SECTORS@ vdisk @DEV@ {fmt}" +
+                      (" 2 parent @PARENT@" if parent else "")))
 
 
 # VMDK hosted sparse (KDMV): header, descriptor, both grain directories,
@@ -221,9 +230,9 @@ def qcow2_ranges(img):
     return r, size // 512, cs
 
 
-def qcow2_one(name, img, table=None, parent=None):
+def qcow2_one(name, img, parent=None):
     r, sectors, cs = qcow2_ranges(img)
-    add(name, "qcow2", img, sectors, cs, r, table=table, parent=parent)
+    add(name, "qcow2", img, sectors, cs, r, parent=parent)
 
 
 def qcow2():
@@ -254,9 +263,7 @@ def qcow2():
         "qcow2-base.qcow2", "-F", "qcow2", path("qcow2-child.qcow2"))
     writes("qcow2-child.qcow2", "qcow2", 4 * MiB, 20)
     qcow2_one("qcow2-base", "qcow2-base.qcow2")
-    qcow2_one("qcow2-child", "qcow2-child.qcow2",
-              table="0 @SECTORS@ vdisk @DEV@ qcow2 2 parent @PARENT@",
-              parent="qcow2-base")
+    qcow2_one("qcow2-child", "qcow2-child.qcow2", parent="qcow2-base")
 
 
 def qcow1():
@@ -316,9 +323,9 @@ def vhdx_ranges(img):
     return r, crcs, vs // 512, bs
 
 
-def vhdx_one(name, img, table=None, parent=None):
+def vhdx_one(name, img, parent=None):
     r, crcs, sectors, bs = vhdx_ranges(img)
-    add(name, "vhdx", img, sectors, bs, r, table=table, parent=parent,
+    add(name, "vhdx", img, sectors, bs, r, parent=parent,
         crcs=crcs)
 
 
@@ -329,26 +336,18 @@ def vhdx():
     writes(img, "vhdx", 4 * MiB, 20)
     vhdx_one("vhdx-dynamic", img)
 
-    def fill(v, count, max_len):
-        for _ in range(count):
-            n = max(rng.randrange(1, max_len) // 512 * 512, 512)
-            off = rng.randrange(0, v.virtual_size - n) // 512 * 512
-            v.write(off, rng.randbytes(n))
-
     base = vhdxgen.Vhdx(4 * MiB, block_size=MiB, seed=1)
-    fill(base, 10, 300000)
+    fill(base, base.virtual_size, 10, 300000)
     base.save(path("vhdx-base.vhdx"))
     child = vhdxgen.Vhdx(parent=base, block_size=MiB, seed=2)
-    fill(child, 12, 20000)
+    fill(child, child.virtual_size, 12, 20000)
     child.zero_block(2)
     child.save(path("vhdx-child.vhdx"))
     vhdx_one("vhdx-base", "vhdx-base.vhdx")
-    vhdx_one("vhdx-child", "vhdx-child.vhdx",
-             table="0 @SECTORS@ vdisk @DEV@ vhdx 2 parent @PARENT@",
-             parent="vhdx-base")
+    vhdx_one("vhdx-child", "vhdx-child.vhdx", parent="vhdx-base")
     # A dirty log the target replays in memory.
     v = vhdxgen.Vhdx(4 * MiB, block_size=MiB, seed=3)
-    fill(v, 8, 100000)
+    fill(v, v.virtual_size, 8, 100000)
     v.save(path("vhdx-log.vhdx"), log=True)
     vhdx_one("vhdx-log", "vhdx-log.vhdx")
 
@@ -384,9 +383,9 @@ def vhd_ranges(img):
     return r, sums, chs, bs
 
 
-def vhd_one(name, img, table=None, parent=None):
+def vhd_one(name, img, parent=None):
     r, sums, sectors, bs = vhd_ranges(img)
-    add(name, "vhd", img, sectors, bs, r, table=table, parent=parent, crcs=sums)
+    add(name, "vhd", img, sectors, bs, r, parent=parent, crcs=sums)
 
 
 def vhd():
@@ -397,37 +396,29 @@ def vhd():
     writes(img, "vpc", 6 * MiB, 12, 300000)
     vhd_one("vhd-dynamic", img)
 
-    def fill(v, count, max_len):
-        for _ in range(count):
-            n = max(rng.randrange(1, max_len) // 512 * 512, 512)
-            off = rng.randrange(0, v.size - n) // 512 * 512
-            v.write(off, rng.randbytes(n))
-
     # A chain of vhdgen's: a dynamic base, a differencing child with
     # smaller blocks, sectors from its blocks where the bitmap says.
     base = vhdgen.Vhd(4 * MiB, block_size=128 * KiB, seed=4)
-    fill(base, 12, 200000)
+    fill(base, base.size, 12, 200000)
     base.save(path("vhd-base.vhd"))
     child = vhdgen.Vhd(parent=base, block_size=256 * KiB, seed=5)
-    fill(child, 20, 20000)
+    fill(child, child.size, 20, 20000)
     child.save(path("vhd-child.vhd"), locators=[(vhdgen.W2RU, ".\\vhd-base.vhd")],
                parent_name="vhd-base.vhd")
     vhd_one("vhd-base", "vhd-base.vhd")
-    vhd_one("vhd-child", "vhd-child.vhd",
-            table="0 @SECTORS@ vdisk @DEV@ vhd 2 parent @PARENT@",
-            parent="vhd-base")
+    vhd_one("vhd-child", "vhd-child.vhd", parent="vhd-base")
 
 
 # VDI: the pre-header and header (as long as the header says), the block
 # map.
-def vdi_one(name, img, table=None, parent=None):
+def vdi_one(name, img, parent=None):
     h = read(img, 0, 512)
     hsize = struct.unpack_from("<I", h, 72)[0]
     bmap = struct.unpack_from("<I", h, 340)[0]
     size = struct.unpack_from("<Q", h, 368)[0]
     bs, extra, blocks = struct.unpack_from("<III", h, 376)
     r = [(0, 72 + hsize, "header"), (bmap, blocks * 4, "bmap")]
-    add(name, "vdi", img, -(-size // 512), bs, r, table=table, parent=parent)
+    add(name, "vdi", img, -(-size // 512), bs, r, parent=parent)
 
 
 def vdi():
@@ -446,13 +437,11 @@ def vdi():
     child.zero(3)
     child.save(path("vdi-child.vdi"))
     vdi_one("vdi-base", "vdi-base.vdi")
-    vdi_one("vdi-child", "vdi-child.vdi",
-            table="0 @SECTORS@ vdisk @DEV@ vdi 2 parent @PARENT@",
-            parent="vdi-base")
+    vdi_one("vdi-child", "vdi-child.vdi", parent="vdi-base")
 
 
 # QED: the header, the L1 table and the L2 tables it names.
-def qed_one(name, img, table=None, parent=None):
+def qed_one(name, img, parent=None):
     h = read(img, 0, 64)
     cs, ts = struct.unpack_from("<II", h, 4)
     l1, size = struct.unpack_from("<QQ", h, 40)
@@ -461,7 +450,7 @@ def qed_one(name, img, table=None, parent=None):
     for i, (e,) in enumerate(struct.iter_unpack("<Q", read(img, l1, tb))):
         if e and i < 8:
             r.append((e, tb, f"l2-{i}"))
-    add(name, "qed", img, size // 512, cs, r, table=table, parent=parent)
+    add(name, "qed", img, size // 512, cs, r, parent=parent)
 
 
 def qed():
@@ -480,9 +469,7 @@ def qed():
         "-F", "qed", path("qed-child.qed"))
     writes("qed-child.qed", "qed", 4 * MiB, 20)
     qed_one("qed-base", "qed-base.qed")
-    qed_one("qed-child", "qed-child.qed",
-            table="0 @SECTORS@ vdisk @DEV@ qed 2 parent @PARENT@",
-            parent="qed-base")
+    qed_one("qed-child", "qed-child.qed", parent="qed-base")
 
 
 # Parallels: the header and the BAT.
