@@ -14,15 +14,16 @@
 # powers off.  The image must be unchanged and the shutdown clean.  Then
 # the package is purged from the root, and an initramfs dracut makes with
 # packaging/dracut boots a small busybox root from each format but QCOW2 and
-# VHDX with the host's kernel.  TAP.
+# VHDX with the host's kernel.  The roots and images go at the end, the
+# logs stay (BOOT_KEEP=1 keeps everything).  TAP.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tap.sh
 . tests/lib/in-root.sh
 OUT=tests/out/boot
 echo "TAP version 13"
-rm -rf "$OUT"
-mkdir -p "$OUT/host/vms"
+rm -rf --one-file-system "$OUT"
+mkdir -p "$OUT"
 
 # boot LOG KERNEL INITRD APPEND: QEMU under TCG, the console to $OUT/LOG.
 # no_timer_check: on a loaded host TCG's timer can look broken to the
@@ -37,17 +38,27 @@ boot()
 
 FORMATS=${BOOT_FORMATS:-qcow2 vmdk vhdx vhd vhd-fixed vdi}
 
-# to_image FMT RAW NAME: RAW converted by qemu-img, as $OUT/host/vms/NAME.FMT
-# (a fixed VHD is NAME-fixed.vhd); prints that file's name.
+# to_image FMT RAW NAME: RAW converted by qemu-img, written to /vms/NAME.FMT
+# in host.ext4 (a fixed VHD is NAME-fixed.vhd); prints that file's name.
+# One image at a time outside host.ext4: the disk never holds two copies
+# of them all.
 to_image()
 {
-	local file=$3.$1 opts
+	local file=$3.$1 opts tmp=$OUT/image.tmp size
 	case $1 in
 	vhd) opts="-O vpc -o subformat=dynamic" ;;
 	vhd-fixed) opts="-O vpc -o subformat=fixed" file=$3-fixed.vhd ;;
 	*) opts="-O $1" ;;
 	esac
-	qemu-img convert -f raw $opts "$2" "$OUT/host/vms/$file" && echo "$file"
+	qemu-img convert -f raw $opts "$2" "$tmp" || return
+	# debugfs exits 0 even when the write fails: the size tells.
+	debugfs -w -R "write $tmp /vms/$file" "$OUT/host.ext4" >/dev/null 2>&1
+	size=$(debugfs -R "stat /vms/$file" "$OUT/host.ext4" 2>/dev/null |
+		sed -n 's/^User:.* Size: \([0-9]*\)$/\1/p')
+	[ "$size" = "$(stat -c %s "$tmp")" ] && echo "$file"
+	local st=$?
+	rm -f "$tmp"
+	return $st
 }
 
 image_md5()
@@ -223,6 +234,13 @@ sed 's/^/# /' "$OUT/verify.log"
 # The root on partition 1 of a disk, in each format.
 size=$(du -sm "$ROOT" | cut -f1)
 mbr_disk "$OUT/disk.raw" $((size * 13 / 10 + 200))
+# The host file system, sparse, with room for every image at its largest
+# (a fixed VHD: the whole disk).
+nfmt=$(echo $FORMATS | wc -w)
+truncate -s $(((size * 13 / 10 + 300) * nfmt + 64 * nfmt + 256))M "$OUT/host.ext4"
+mkfs.ext4 -q -F -T largefile -L vdhost "$OUT/host.ext4" >/dev/null &&
+	debugfs -w -R "mkdir /vms" "$OUT/host.ext4" >/dev/null 2>&1
+result $? "the host file system (ext4) for the images"
 mkfs.ext4 -q -F -L guestroot -E offset=1048576 -d "$ROOT" "$OUT/disk.raw" \
 	$((size * 13 / 10 + 199))M
 result $? "the root as ext4 on partition 1 (${size} MiB of files)"
@@ -258,9 +276,8 @@ for fmt in $FORMATS; do
 	result $? "the small root's disk as ${small_img[$fmt]}"
 done
 rm -f "$OUT/small.raw"
-mkfs.ext4 -q -F -L vdhost -d "$OUT/host" "$OUT/host.ext4" \
-	$(($(du -sm "$OUT/host" | cut -f1) * 11 / 10 + 64))M >/dev/null
-result $? "the images in an ext4 file system"
+e2fsck -fn "$OUT/host.ext4" >"$OUT/host.fsck" 2>&1
+result $? "the images' ext4 file system is clean (e2fsck)"
 
 # tab_checks FMT LOG: what the guest said of /etc/vdisktab.
 tab_checks()
@@ -370,4 +387,6 @@ for fmt in $FORMATS; do
 	result "$([ "$(image_md5 "$img")" = "$before" ]; echo $?)" \
 		"dracut, $fmt: the image is unchanged"
 done
+# The suites after this one need the disk space; the logs stay.
+[ -n "${BOOT_KEEP:-}" ] || rm -rf --one-file-system "$OUT/host.ext4" "$ROOT" "$OUT/small" "$OUT/dracut" "$OUT/tab"
 tap_end

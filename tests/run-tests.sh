@@ -12,12 +12,14 @@ fail=0
 
 suite()
 {
-	local name=$1 log=$OUT/$1.tap status p f plan
+	local name=$1 log=$OUT/$1.tap status p f plan t0=$SECONDS
 	shift
 	echo "# suite: $name"
 	"$@" >"$log" 2>&1
 	status=$?
 	cat "$log"
+	# The suites share the disk (the boot suite's images take gigabytes).
+	echo "# $name took $((SECONDS - t0)) s; free after it:$(df -h --output=avail . | tail -n 1)"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$log" | tail -n 1)
