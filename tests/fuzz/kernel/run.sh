@@ -15,6 +15,8 @@
 #            (FUZZ_KERNEL_REPLAY_ITERS per format, seed 1), the fail-nth
 #            sweep of one seed per format and one fail_make_request/flakey
 #            run.
+#   regress: (--regress) the cases of tests/fuzz/kernel-regress/ alone,
+#            what make check runs.
 #
 # env: DEBUG_KERNEL_DIR (default: tests/lib/debug-kernel.sh's), VDISK_KO
 # (built against it; default: built here), OUT.
@@ -22,7 +24,10 @@ set -u
 cd "$(dirname "$0")/../../.."
 . tests/lib/tap.sh
 mode=fuzz
-[ "${1:-}" = --replay ] && mode=replay
+case ${1:-} in
+--replay) mode=replay ;;
+--regress) mode=regress ;;
+esac
 OUT=${OUT:-$PWD/tests/out/fuzz-kernel-$mode}
 REGRESS=tests/fuzz/kernel-regress
 rm -rf "$OUT"
@@ -56,8 +61,14 @@ nice -n 10 gcc -static -O2 -Wall -Wextra -Wno-unused-parameter \
 	>"$OUT/fuzzk.log" 2>&1
 result $? "fuzzk builds (gcc -static)"
 [ -s "$OUT/fuzzk.log" ] && sed 's/^/# /' "$OUT/fuzzk.log"
-nice -n 10 python3 tests/lib/fuzzseeds.py "$OUT/data/seeds" >"$OUT/seeds.log" 2>&1
-result $? "the seed images are made (tests/lib/fuzzseeds.py)"
+if [ "$mode" = regress ]; then
+	# No seeds: each case carries its image and table.
+	mkdir -p "$OUT/data/seeds"
+	: >"$OUT/data/seeds/seeds.txt"
+else
+	nice -n 10 python3 tests/lib/fuzzseeds.py "$OUT/data/seeds" >"$OUT/seeds.log" 2>&1
+	result $? "the seed images are made (tests/lib/fuzzseeds.py)"
+fi
 [ -x "$OUT/data/fuzzk" ] && [ -f "$OUT/data/seeds/seeds.txt" ] || { tap_end; exit; }
 
 # The formats, and each one's first seed (for the fault-injection runs).
@@ -76,7 +87,16 @@ seeds_of()
 first=$(for f in $fmts; do seeds_of "$f" | head -n 1; done)
 all=$(for f in $fmts; do seeds_of "$f"; done)
 nf=$(echo $fmts | wc -w)
-if [ "$mode" = replay ]; then
+if [ "$mode" = regress ]; then
+	cat >"$OUT/data/fuzzk.conf" <<-EOF
+	MODE=replay
+	FORMATS=
+	FAILNTH=
+	FAILIO=
+	EOF
+	cp -r "$REGRESS" "$OUT/data/regress" 2>/dev/null || mkdir -p "$OUT/data/regress"
+	timeout=900
+elif [ "$mode" = replay ]; then
 	secs=${FUZZ_KERNEL_REPLAY_SECONDS:-20}
 	cat >"$OUT/data/fuzzk.conf" <<-EOF
 	MODE=replay
