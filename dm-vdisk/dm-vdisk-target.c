@@ -23,6 +23,12 @@
 #include "dm-vdisk.h"
 
 #define VDISK_META_MAX_SHIFT	12	/* 4 KiB table blocks */
+/*
+ * Table blocks are read this much at a time: a QCOW2 L2 table of the
+ * default cluster size, 32 VMDK grain tables, a BAT for 16K blocks.
+ */
+#define VDISK_META_AHEAD	(64U << 10)
+#define VDISK_AHEAD_NONE	(~(sector_t)0)
 /* Constructor reads from this size on go through dm-io, this much at once. */
 #define VDISK_BIG_READ		(64U << 10)
 #define VDISK_BIG_READ_CHUNK	SZ_1M
@@ -175,6 +181,45 @@ static void vdisk_note_block(struct vdisk_c *vc, sector_t block)
 }
 
 /*
+ * The worker missed table block @block: start reading the aligned window
+ * of blocks around it, so a cold random reader waits once per window, not
+ * once per block, and when it follows the last windows read (a stream),
+ * the window after it too.  The blocks count against the cache limit like
+ * any other; a batch notes at most half the ring, so none it noted is
+ * forgotten before it is used.
+ */
+static void vdisk_meta_ahead(struct vdisk_c *vc, sector_t block)
+{
+	sector_t end = vc->dev_sectors >> (vc->meta_shift - SECTOR_SHIFT);
+	unsigned int n = min(VDISK_META_AHEAD >> vc->meta_shift, vc->ring_size / 8);
+	sector_t first, last, b;
+	struct dm_buffer *buf;
+	void *data;
+
+	if (n < 2)
+		return;
+	n = rounddown_pow_of_two(n);
+	first = round_down(block, n);
+	if (first >= vc->ahead_first && first < vc->ahead_last)
+		return;		/* read ahead already */
+	last = min(first + (first == vc->ahead_last ? 2 * n : n), end);
+	for (b = first; b < last; b++) {
+		if (vc->batch_noted + 1 >= vc->ring_size / 2)
+			break;
+		data = dm_bufio_get(vc->bufio, b, &buf);
+		if (!IS_ERR_OR_NULL(data)) {
+			dm_bufio_release(buf);
+			continue;
+		}
+		vdisk_note_block(vc, b);
+	}
+	vc->ahead_first = first;
+	vc->ahead_last = b;
+	if (b > first)
+		dm_bufio_prefetch(vc->bufio, first, b - first);
+}
+
+/*
  * Read one table entry of @len bytes at byte @pos.  Entries are naturally
  * aligned and no larger than a table block, so they never straddle blocks.
  */
@@ -193,6 +238,7 @@ int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 		if (wait == VDISK_NOWAIT)
 			return -EWOULDBLOCK;
 		vdisk_note_block(vc, block);
+		vdisk_meta_ahead(vc, block);
 		if (wait == VDISK_PREFETCH) {
 			dm_bufio_prefetch(vc->bufio, block, 1);
 			return -EWOULDBLOCK;
@@ -713,6 +759,8 @@ static int vdisk_alloc_cache(struct vdisk_c *vc)
 		vc->slot_mask = slots - 1;
 	}
 	vc->ring_size = max_t(u64, (bytes - slots * sizeof(*vc->slots)) >> vc->meta_shift, 16);
+	vc->ahead_first = VDISK_AHEAD_NONE;
+	vc->ahead_last = VDISK_AHEAD_NONE;
 	vc->ring = vdisk_held(vc, kvmalloc_array(vc->ring_size, sizeof(*vc->ring),
 						 GFP_KERNEL),
 			      vc->ring_size * sizeof(*vc->ring));
@@ -1041,6 +1089,8 @@ static void vdisk_postsuspend(struct dm_target *ti)
 	dm_bufio_client_reset(vc->bufio);
 	vc->ring_head = 0;
 	vc->ring_used = 0;
+	vc->ahead_first = VDISK_AHEAD_NONE;
+	vc->ahead_last = VDISK_AHEAD_NONE;
 	if (vc->slots)
 		memset(vc->slots, 0, (vc->slot_mask + 1) * sizeof(*vc->slots));
 	for (z = vc->inflaters; z && z < vc->inflaters + vc->n_inflaters; z++)

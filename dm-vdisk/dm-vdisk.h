@@ -137,6 +137,7 @@ struct vdisk_c {
 	sector_t *ring;
 	unsigned int ring_size, ring_head, ring_used;
 	unsigned int batch_noted;	/* ring entries the current batch added */
+	sector_t ahead_first, ahead_last;	/* the blocks last read ahead */
 
 	/* A mapping may hold for part of a unit (vdisk_mapping.run): no slots. */
 	bool partial_units;
