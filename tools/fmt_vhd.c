@@ -45,47 +45,6 @@ static void uuid_str(const u8 *u, char *out, size_t len)
 		 u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
-/* UTF-16 (@be: big-endian) as UTF-8, up to a NUL; NULL if not valid. */
-static char *utf16_str(const u8 *s, size_t bytes, bool be)
-{
-	char *out = xmalloc(bytes / 2 * 3 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 1 < bytes; i += 2) {
-		u32 c = be ? get_unaligned_be16(s + i) : get_unaligned_le16(s + i);
-		u32 lo = 0;
-
-		if (i + 3 < bytes)
-			lo = be ? get_unaligned_be16(s + i + 2) : get_unaligned_le16(s + i + 2);
-		if (!c)
-			break;
-		if (c >= 0xd800 && c < 0xdc00 && lo >= 0xdc00 && lo < 0xe000) {
-			c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-			i += 2;
-		} else if (c >= 0xd800 && c < 0xe000) {
-			free(out);
-			return NULL;
-		}
-		if (c < 0x80) {
-			*o++ = (char)c;
-		} else if (c < 0x800) {
-			*o++ = (char)(0xc0 | c >> 6);
-			*o++ = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			*o++ = (char)(0xe0 | c >> 12);
-			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
-			*o++ = (char)(0x80 | (c & 0x3f));
-		} else {
-			*o++ = (char)(0xf0 | c >> 18);
-			*o++ = (char)(0x80 | (c >> 12 & 0x3f));
-			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
-			*o++ = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	*o = 0;
-	return out;
-}
-
 /* A "file://host/path" URL's path, %XX decoded; NULL if not such a URL. */
 static char *file_url_path(const u8 *s, size_t len)
 {
@@ -166,7 +125,7 @@ static int read_locators(struct vd_image *im, struct vhd_priv *p)
 			return -1;
 		}
 		p->locs[i] = code == VHD_PLAT_MACX ? file_url_path(buf, len) :
-			     utf16_str(buf, len, false);
+			     utf16_to_utf8(buf, len, false, true);
 		free(buf);
 		if (!p->locs[i] || !*p->locs[i])
 			return err_at(im->path, "parent locator %u is not a valid path", i);
@@ -237,8 +196,8 @@ static int vhd_open(struct vd_image *im)
 	if (v->type != VHD_TYPE_DIFFERENCING)
 		return 0;
 	im->subformat = "differencing";
-	p->parent_name = utf16_str((const u8 *)p->dh.parent_name,
-				   sizeof(p->dh.parent_name), true);
+	p->parent_name = utf16_to_utf8((const u8 *)p->dh.parent_name,
+				       sizeof(p->dh.parent_name), true, true);
 	uuid_str(v->parent_uuid, im->ident.parent_id, sizeof(im->ident.parent_id));
 	return read_locators(im, p);
 }

@@ -45,54 +45,11 @@ static void guid_str(const u8 *g, char *out, size_t len)
 		 g[13], g[14], g[15]);
 }
 
-/* A UTF-16LE locator value as UTF-8, or NULL if it is not valid UTF-16. */
-static char *utf16_value(const u8 *s, u32 bytes)
-{
-	char *out = xmalloc(bytes / 2 * 3 + 1), *o = out;
-	u32 i;
-
-	for (i = 0; i + 1 < bytes; i += 2) {
-		u32 c = get_unaligned_le16(s + i);
-
-		if (c >= 0xd800 && c < 0xdc00 && i + 3 < bytes &&
-		    get_unaligned_le16(s + i + 2) >= 0xdc00 &&
-		    get_unaligned_le16(s + i + 2) < 0xe000) {
-			c = 0x10000 + ((c - 0xd800) << 10) +
-			    (get_unaligned_le16(s + i + 2) - 0xdc00);
-			i += 2;
-		} else if (c >= 0xd800 && c < 0xe000) {
-			free(out);
-			return NULL;
-		}
-		if (!c) {
-			free(out);
-			return NULL;
-		}
-		if (c < 0x80) {
-			*o++ = (char)c;
-		} else if (c < 0x800) {
-			*o++ = (char)(0xc0 | c >> 6);
-			*o++ = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			*o++ = (char)(0xe0 | c >> 12);
-			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
-			*o++ = (char)(0x80 | (c & 0x3f));
-		} else {
-			*o++ = (char)(0xf0 | c >> 18);
-			*o++ = (char)(0x80 | (c >> 12 & 0x3f));
-			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
-			*o++ = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	*o = 0;
-	return out;
-}
-
 static char *locator_value(struct vhdx_priv *p, const char *key)
 {
 	u32 len, off = vhdx_locator_find(p->locator, p->v.locator_length, key, &len);
 
-	return off ? utf16_value(p->locator + off, len) : NULL;
+	return off ? utf16_to_utf8(p->locator + off, len, false, false) : NULL;
 }
 
 /* A Windows path as a path next to the child: "..\x" -> "../x". */

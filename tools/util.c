@@ -105,6 +105,50 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+static uint32_t utf16_unit(const uint8_t *s, bool be)
+{
+	return be ? (uint32_t)s[0] << 8 | s[1] : (uint32_t)s[1] << 8 | s[0];
+}
+
+char *utf16_to_utf8(const uint8_t *s, size_t bytes, bool be, bool nul_ends)
+{
+	char *out = xmalloc(bytes / 2 * 3 + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 1 < bytes; i += 2) {
+		uint32_t c = utf16_unit(s + i, be), lo = 0;
+
+		if (i + 3 < bytes)
+			lo = utf16_unit(s + i + 2, be);
+		if (!c && nul_ends)
+			break;
+		if (c >= 0xd800 && c < 0xdc00 && lo >= 0xdc00 && lo < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+			i += 2;
+		} else if (!c || (c >= 0xd800 && c < 0xe000)) {
+			free(out);
+			return NULL;
+		}
+		if (c < 0x80) {
+			*o++ = (char)c;
+		} else if (c < 0x800) {
+			*o++ = (char)(0xc0 | c >> 6);
+			*o++ = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			*o++ = (char)(0xe0 | c >> 12);
+			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
+			*o++ = (char)(0x80 | (c & 0x3f));
+		} else {
+			*o++ = (char)(0xf0 | c >> 18);
+			*o++ = (char)(0x80 | (c >> 12 & 0x3f));
+			*o++ = (char)(0x80 | (c >> 6 & 0x3f));
+			*o++ = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	*o = 0;
+	return out;
+}
+
 const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');

@@ -26,6 +26,11 @@ void *xcalloc(size_t n, size_t len);
 /* @n elements of @len bytes (no overflow check: @n is small). */
 void *xrealloc(void *p, size_t n, size_t len);
 char *xstrdup(const char *s);
+/*
+ * UTF-16 (@be: big-endian, else little) as UTF-8, or NULL if it is not
+ * valid UTF-16.  A NUL ends the string if @nul_ends, else it is invalid.
+ */
+char *utf16_to_utf8(const uint8_t *s, size_t bytes, bool be, bool nul_ends);
 const char *base_name(const char *path);
 
 /* "/dev/<name>" of block device @dev, from sysfs. */
