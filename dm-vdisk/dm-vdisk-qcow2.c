@@ -122,9 +122,9 @@ static int qcow_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
  * Compressed data may run past the end of the file (qemu reads zeros
  * there); what lies inside is read, the rest is zeroed.
  */
-static int qcow_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
-			   const struct vdisk_mapping *m, sector_t unit_vsec,
-			   void *dst)
+static long qcow_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
+			    const struct vdisk_mapping *m, sector_t unit_vsec,
+			    void *dst, unsigned int want)
 {
 	const struct qcow2 *q = &vc->qcow.q;
 	unsigned int sectors = DIV_ROUND_UP(m->skip + m->clen, SECTOR_SIZE);
@@ -139,13 +139,16 @@ static int qcow_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 	if (r)
 		return r;
 	memset(z->cbuf + (avail << SECTOR_SHIFT), 0, (sectors - avail) << SECTOR_SHIFT);
-	if (q->compression == QCOW2_COMPRESS_ZSTD)
+	if (q->compression == QCOW2_COMPRESS_ZSTD) {
+		/* Whole frames only: no streaming decoder here. */
+		want = vc->unit_bytes;
 		n = vdisk_unzstd(z->zstd_ws, vc->zstd_ws_size, src, m->clen, dst,
-				 vc->unit_bytes);
-	else
-		n = vdisk_inflate(z->zws, VDISK_RAW_DEFLATE, src, m->clen, dst,
-				  vc->unit_bytes);
-	return n == vc->unit_bytes ? 0 : -EIO;
+				 want);
+	} else {
+		n = vdisk_inflate_part(z->zws, VDISK_RAW_DEFLATE, src, m->clen,
+				       dst, want);
+	}
+	return n == want ? n : -EIO;
 }
 
 const struct vdisk_format vdisk_qcow_format = {

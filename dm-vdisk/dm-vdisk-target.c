@@ -294,6 +294,9 @@ static void vdisk_copy_to_bio(struct bio *bio, const u8 *src)
 /*
  * Serve a bio from a compressed unit, decompressing it unless it is one of
  * the last few @z used: a sequential reader decompresses each unit once.
+ * A unit's first bio has it decompressed only as far as that bio reads (a
+ * random reader inflates half a unit on average); a later bio past that
+ * has the whole unit decompressed, so no unit costs more than twice.
  */
 static int vdisk_read_compressed(struct vdisk_c *vc, struct vdisk_inflater *z,
 				 struct bio *bio, const struct vdisk_mapping *m)
@@ -301,26 +304,32 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct vdisk_inflater *z,
 	sector_t vsec = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
 	/* Byte position: QCOW packs several compressed clusters in a sector. */
 	u64 key = ((u64)m->sector << SECTOR_SHIFT) + m->skip;
+	unsigned int i, off = m->offset << SECTOR_SHIFT;
+	unsigned int end = off + bio->bi_iter.bi_size;
 	struct vdisk_unit *u = NULL;
-	unsigned int i, off;
-	int r;
+	long n;
 
+	if (end > vc->unit_bytes)
+		return -EIO;
 	for (i = 0; i < z->n_units; i++)
 		if (z->units[i].key == key)
 			u = &z->units[i];
-	if (!u) {
-		u = &z->units[z->next_unit];
-		z->next_unit = (z->next_unit + 1) % z->n_units;
+	if (!u || u->valid < end) {
+		if (u) {
+			end = vc->unit_bytes;
+		} else {
+			u = &z->units[z->next_unit];
+			z->next_unit = (z->next_unit + 1) % z->n_units;
+		}
 		u->key = U64_MAX;
-		r = vc->fmt->decompress(vc, z, m, vsec - m->offset, u->data);
-		if (r)
-			return r;
+		n = vc->fmt->decompress(vc, z, m, vsec - m->offset, u->data, end);
+		if (n < 0)
+			return n;
+		if (WARN_ON_ONCE(n < end || n > vc->unit_bytes))
+			return -EIO;
 		u->key = key;
+		u->valid = n;
 	}
-
-	off = m->offset << SECTOR_SHIFT;
-	if (off + bio->bi_iter.bi_size > vc->unit_bytes)
-		return -EIO;
 	vdisk_copy_to_bio(bio, u->data + off);
 	return 0;
 }

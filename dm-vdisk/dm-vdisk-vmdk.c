@@ -80,9 +80,9 @@ static int vmdk_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
  * A compressed grain: read its marker and as much data as a small grain
  * needs, the rest only for grains that deflate badly, then inflate it.
  */
-static int vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
-			   const struct vdisk_mapping *m, sector_t unit_vsec,
-			   void *dst)
+static long vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
+			    const struct vdisk_mapping *m, sector_t unit_vsec,
+			    void *dst, unsigned int want)
 {
 	const struct vmdk_sparse *vs = &vc->vmdk.vs;
 	unsigned int first, need;
@@ -110,13 +110,21 @@ static int vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 		if (r)
 			return r;
 	}
-	n = vdisk_inflate(z->zws, VDISK_ZLIB, z->cbuf + VMDK4_GRAIN_MARKER_SIZE,
-			  len, dst, vc->unit_bytes);
+	if (want < vc->unit_bytes)
+		n = vdisk_inflate_part(z->zws, VDISK_ZLIB,
+				       z->cbuf + VMDK4_GRAIN_MARKER_SIZE, len,
+				       dst, want);
+	else
+		n = vdisk_inflate(z->zws, VDISK_ZLIB,
+				  z->cbuf + VMDK4_GRAIN_MARKER_SIZE, len, dst,
+				  vc->unit_bytes);
 	if (n < 0)
 		return -EIO;
-	/* The last grain of a disk may be stored short. */
+	if (n >= want && want < vc->unit_bytes)
+		return n;
+	/* The stream ended: the last grain of a disk may be stored short. */
 	memset(dst + n, 0, vc->unit_bytes - n);
-	return 0;
+	return vc->unit_bytes;
 }
 
 const struct vdisk_format vdisk_vmdk_format = {

@@ -49,16 +49,19 @@ struct vdisk_format {
 	/*
 	 * Decompress the unit starting at virtual sector @unit_vsec, which
 	 * @m says is compressed, into @dst (vc->unit_bytes), with @z's
-	 * buffers.  Called from @z's work only.
+	 * buffers: at least its first @want bytes.  Returns how many bytes
+	 * of @dst are right (at least @want), or an error.  Called from
+	 * @z's work only.
 	 */
-	int (*decompress)(struct vdisk_c *vc, struct vdisk_inflater *z,
-			  const struct vdisk_mapping *m, sector_t unit_vsec,
-			  void *dst);
+	long (*decompress)(struct vdisk_c *vc, struct vdisk_inflater *z,
+			   const struct vdisk_mapping *m, sector_t unit_vsec,
+			   void *dst, unsigned int want);
 };
 
 /* A decompressed unit kept for the bios that read the rest of it. */
 struct vdisk_unit {
 	u64 key;		/* byte where its compressed data starts; U64_MAX: none */
+	unsigned int valid;	/* bytes decompressed, from its start */
 	void *data;
 };
 

@@ -19,12 +19,12 @@
  * deflate (QCOW) a full output buffer is enough, as for qemu: the
  * compressed length it records may stop short of the stream's end marker.
  */
-static bool inflate_done(enum vdisk_deflate_kind kind, int ret,
+static bool inflate_done(enum vdisk_deflate_kind kind, bool part, int ret,
 			 unsigned int avail_out)
 {
 	if (ret == Z_STREAM_END)
 		return true;
-	return kind == VDISK_RAW_DEFLATE && !avail_out &&
+	return (part || kind == VDISK_RAW_DEFLATE) && !avail_out &&
 	       (ret == Z_OK || ret == Z_BUF_ERROR);
 }
 
@@ -53,8 +53,9 @@ size_t vdisk_inflate_workspace_size(void)
 	return zlib_inflate_workspacesize();
 }
 
-long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
-		   const void *src, size_t slen, void *dst, size_t dlen)
+static long do_inflate(void *workspace, enum vdisk_deflate_kind kind,
+		       bool part, const void *src, size_t slen, void *dst,
+		       size_t dlen)
 {
 	z_stream s = { .workspace = workspace };
 	long r = -EIO;
@@ -67,7 +68,7 @@ long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
 	s.next_out = dst;
 	s.avail_out = dlen;
 	ret = zlib_inflate(&s, Z_FINISH);
-	if (inflate_done(kind, ret, s.avail_out))
+	if (inflate_done(kind, part, ret, s.avail_out))
 		r = (long)s.total_out;
 	zlib_inflateEnd(&s);
 	return r;
@@ -97,8 +98,9 @@ size_t vdisk_inflate_workspace_size(void)
 	return 0;
 }
 
-long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
-		   const void *src, size_t slen, void *dst, size_t dlen)
+static long do_inflate(void *workspace, enum vdisk_deflate_kind kind,
+		       bool part, const void *src, size_t slen, void *dst,
+		       size_t dlen)
 {
 	z_stream s;
 	long r = -EIO;
@@ -112,10 +114,22 @@ long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
 	s.next_out = dst;
 	s.avail_out = (unsigned int)dlen;
 	ret = inflate(&s, Z_FINISH);
-	if (inflate_done(kind, ret, s.avail_out))
+	if (inflate_done(kind, part, ret, s.avail_out))
 		r = (long)s.total_out;
 	inflateEnd(&s);
 	return r;
 }
 
 #endif /* __KERNEL__ */
+
+long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
+		   const void *src, size_t slen, void *dst, size_t dlen)
+{
+	return do_inflate(workspace, kind, false, src, slen, dst, dlen);
+}
+
+long vdisk_inflate_part(void *workspace, enum vdisk_deflate_kind kind,
+			const void *src, size_t slen, void *dst, size_t want)
+{
+	return do_inflate(workspace, kind, true, src, slen, dst, want);
+}

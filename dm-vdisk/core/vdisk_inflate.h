@@ -22,6 +22,13 @@ size_t vdisk_inflate_workspace_size(void);
  */
 long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
 		   const void *src, size_t slen, void *dst, size_t dlen);
+/*
+ * The first @want bytes only: the stream is inflated until they are out
+ * or it ends, and what follows them is not looked at.  Returns the bytes
+ * produced (fewer than @want only if the stream ended first), or -EIO.
+ */
+long vdisk_inflate_part(void *workspace, enum vdisk_deflate_kind kind,
+			const void *src, size_t slen, void *dst, size_t want);
 
 /*
  * The same for one zstd frame at the start of @src; bytes after the frame

@@ -6,7 +6,7 @@
 #include "tap.h"
 #include "vdisk_inflate.h"
 
-static unsigned char src[65536], packed[70000], out[65536];
+static unsigned char src[65536], packed[70000], out[65536], big[70000];
 
 static size_t pack(int window_bits)
 {
@@ -40,6 +40,17 @@ int main(void)
 	       -EIO, "truncated stream fails");
 	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out) - 1),
 	       -EIO, "output larger than the buffer fails");
+	memset(out, 0, sizeof(out));
+	tap_is(vdisk_inflate_part(NULL, VDISK_ZLIB, packed, n, out, 12288), 12288,
+	       "part of a zlib stream: the bytes wanted");
+	tap_ok(!memcmp(src, out, 12288) && !out[12288] && !out[sizeof(out) - 1],
+	       "... the original's first ones, and nothing past them");
+	tap_is(vdisk_inflate_part(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)),
+	       sizeof(out), "part as large as the whole: the whole");
+	tap_is(vdisk_inflate_part(NULL, VDISK_ZLIB, packed, n, big, sizeof(big)),
+	       sizeof(src), "part past the stream's end: what the stream holds");
+	tap_is(vdisk_inflate_part(NULL, VDISK_ZLIB, packed, 16, out, 12288), -EIO,
+	       "part of a stream cut before the bytes wanted fails");
 
 	n = pack(-15);
 	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)),
@@ -48,6 +59,9 @@ int main(void)
 	       -EIO, "truncated raw deflate fails");
 	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, 4096), 4096,
 	       "raw deflate filling the output is enough, as for qemu");
+	tap_is(vdisk_inflate_part(NULL, VDISK_RAW_DEFLATE, packed, n, out, 4096), 4096,
+	       "part of raw deflate");
+	tap_ok(!memcmp(src, out, 4096), "... the original's first bytes");
 	packed[n / 2] ^= 0xff;
 	tap_ok(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)) !=
 	       (long)sizeof(out) || memcmp(src, out, sizeof(out)),
