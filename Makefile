@@ -72,6 +72,10 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS
 	$(CC) $(CFLAGS) $(VD_CFLAGS) -Itests/unit -fsanitize=address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(CORE_SRCS) $(LIBS)
 
+# make bench's guest measures its own inflate rate with the core's code.
+tests/bench/inflate-rate: tests/bench/inflate-rate.c $(CORE_SRCS) $(CORE_HDRS)
+	$(CC) $(CFLAGS) $(VD_CFLAGS) -static -pthread -o $@ $< dm-vdisk/core/vdisk_inflate.c $(LIBS)
+
 tests/tools/vdisk-read: tests/tools/vdisk-read.c $(TOOL_SRCS) $(CORE_SRCS) $(TOOL_HDRS) $(CORE_HDRS)
 	$(CC) $(CFLAGS) $(VD_CFLAGS) -o $@ $< $(TOOL_SRCS) $(CORE_SRCS) $(LIBS)
 
@@ -96,7 +100,7 @@ fuzz-kernel:
 
 bench:
 	tests/install-deps.sh
-	$(MAKE) all static
+	$(MAKE) all static tests/bench/inflate-rate
 	tests/bench/bench.sh
 
 demo:

@@ -62,6 +62,7 @@ for g in 1 64; do
 	qemu-io "${cmds[@]}" "$D/sparse$g.qcow2" >/dev/null
 done
 cp tests/bench/guest.sh "$D/run"
+cp tests/bench/inflate-rate "$D/"
 printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
 # BENCH_IMAGES="IMAGE:FORMAT ... [-- IMAGE:FORMAT ...]": only those (the
 # ones after -- without qemu-nbd or FUSE peers), e.g. "gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx".
@@ -74,5 +75,5 @@ tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
 echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 40 minutes under TCG)"
 tests/vm/run-guest.sh --mem 2048 --timeout 5400 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \
 	>"$OUT/raw.txt"
-grep -v '^RESULT\|^CPU\|^MEM\|^NBD\|^FUSE' "$OUT/raw.txt" || true
+grep -v '^RESULT\|^CPU\|^MEM\|^NBD\|^FUSE\|^INFLATE' "$OUT/raw.txt" || true
 python3 tests/bench/report.py "$OUT/raw.txt"

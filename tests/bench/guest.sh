@@ -116,6 +116,18 @@ run()
 		printf "CPU %s %s %d %d\n", d, w, c, $6 }'
 }
 
+# The guest's own inflate rate for the disk's data, cut into 64 KiB units
+# and compressed as the stream VMDK (zlib) and the QCOW2 -c (deflate) hold
+# it, on every CPU: the limit for any reader of those images.  Measured
+# before the warm runs and after the cold ones (report.py takes the mean).
+inflate_rate()
+{
+	for k in zlib deflate; do
+		./inflate-rate disk.raw 65536 "$k" "$SECS" "$(nproc)"
+	done
+}
+inflate_rate
+
 # Warm: read every device once, so metadata is cached.
 for d in $devs; do dd if="$d" of=/dev/null bs=1M 2>/dev/null; done
 # What each target keeps for itself (the INFO status' last field).
@@ -173,6 +185,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		run "$d" read 1M 8 cold-seq-1M-qd8
 	done
 done
+inflate_rate
 # For the record: hits, misses, deferred bios, errors, memory.
 for d in $devs; do
 	case $d in /dev/mapper/v-*) echo "STATUS ${d#/dev/mapper/} $(dmsetup status "${d#/dev/mapper/}")" ;; esac

@@ -10,6 +10,7 @@ order = defaultdict(list)  # load -> [(device, value)] in the order run
 cpu = defaultdict(list)  # (device, load) -> [CPU seconds per GiB]
 cpuorder = defaultdict(list)  # load -> [(device, CPU s/GiB)] in the order run
 mem = {}  # name -> {key: value}
+inflate = defaultdict(list)  # kind -> [(unit bytes, MiB/s)]: the guest's own rate
 nbd = {}  # /dev/nbdN -> the image it serves, as guest.sh says
 fuse = {}  # /dev/loopN -> (the image its FUSE file shows, tool, direct I/O)
 for line in open(sys.argv[1]):
@@ -26,6 +27,8 @@ for line in open(sys.argv[1]):
         nbd[f[1]] = f[2][2:]
     elif f and f[0] == "FUSE" and len(f) == 5:
         fuse[f[1]] = (f[2][2:], f[3], f[4] == "1")
+    elif f and f[0] == "INFLATE" and len(f) == 5:
+        inflate[f[1]].append((int(f[2]), float(f[3])))
     elif f and f[0] == "MEM" and len(f) % 2 == 0:
         mem.setdefault(f[1], {}).update(zip(f[2::2], f[3::2]))
 
@@ -139,6 +142,26 @@ print("\n%-26s" % "VHDX log / clean" + "".join(
         statistics.median(ratios[("gen-log-vhdx", "floor", l)]) /
         statistics.median(ratios[("gen-clean-vhdx", "floor", l)]))) for l in loads))
 print("(65000-descriptor dirty log over the clean image, both against the floor)")
+# Compressed images against the rate the guest inflates their data at
+# (inflate-rate.c): sequential MiB/s over it, random IOPS over the units it
+# inflates per second (what a reader inflating a whole unit per read gets).
+if inflate:
+    print("\n%-26s" % "over the inflate rate" + "".join("%20s" % l for l in loads))
+    for fmt, kind in (("stream-vmdk", "zlib"), ("comp-qcow2", "deflate")):
+        if kind not in inflate:
+            continue
+        unit = inflate[kind][0][0]
+        rate = statistics.mean(r for _, r in inflate[kind])
+        print("%-26s" % f"{kind}: {rate:.0f} MiB/s" + "".join(
+            "%20s" % "" for _ in loads))
+        for dev, name in names.items():
+            if not name.endswith(" " + fmt) or not any(med(dev, l) for l in loads):
+                continue
+            print("%-26s" % name + "".join(
+                "%20s" % ("-" if not med(dev, l) else "%.2f" % (
+                    med(dev, l) / rate if "seq" in l else
+                    med(dev, l) / (rate * 2**20 / unit))) for l in loads))
+    print("(seq: MiB/s over the rate; rand: IOPS over the units inflated per second)")
 if cpu:
     print("\nCPU seconds per GiB read (whole guest: all CPUs' busy time over the run)")
     print("%-26s" % "device" + "".join("%20s" % l for l in loads))
