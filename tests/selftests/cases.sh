@@ -724,25 +724,25 @@ cli_ahead()
 # match the same bytes of a whole read, which matches qemu-img.
 cli_partial()
 {
-	local img want u o
+	local img want sec secs
+	# Sectors of units 0 1 2 3 5 8 13 21 34 (128 each): middle, end,
+	# start, near the start, just before the middle.
+	secs=$(for u in 0 1 2 3 5 8 13 21 34; do
+		for o in 71 127 0 9 70; do echo $((u * 128 + o)); done
+	done)
 	for img in stream-random.vmdk stream-vmware.vmdk comp-zlib.qcow2 \
 		comp-zstd.qcow2 qcow1-compressed.qcow; do
 		want=$(awk -v f="$img" '$1 == "map" && $3 == f { print $5; exit }' "$IMAGES/cases.txt")
 		map_image t-partial "$IMAGES/$img" || continue
 		: >/tmp/part.dev
 		: >/tmp/part.ref
-		for u in 0 1 2 3 5 8 13 21 34; do
-			for o in 71 127 0 9 70; do
-				dd if=/dev/mapper/t-partial bs=512 count=1 iflag=direct \
-					skip=$((u * 128 + o)) 2>/dev/null >>/tmp/part.dev
-			done
+		for sec in $secs; do
+			dd if=/dev/mapper/t-partial bs=512 count=1 iflag=direct \
+				skip="$sec" 2>/dev/null >>/tmp/part.dev
 		done
 		dd if=/dev/mapper/t-partial of=/tmp/part.whole bs=1M iflag=direct 2>/dev/null
-		for u in 0 1 2 3 5 8 13 21 34; do
-			for o in 71 127 0 9 70; do
-				dd if=/tmp/part.whole bs=512 count=1 skip=$((u * 128 + o)) \
-					2>/dev/null >>/tmp/part.ref
-			done
+		for sec in $secs; do
+			dd if=/tmp/part.whole bs=512 count=1 skip="$sec" 2>/dev/null >>/tmp/part.ref
 		done
 		ktap_result "$([ "$(md5sum </tmp/part.whole | cut -d' ' -f1)" = "$want" ]; echo $?)" \
 			"partial $img: the whole device matches qemu-img"

@@ -94,7 +94,6 @@ if [ "$mode" = regress ]; then
 	FAILNTH=
 	FAILIO=
 	EOF
-	cp -r "$REGRESS" "$OUT/data/regress" 2>/dev/null || mkdir -p "$OUT/data/regress"
 	timeout=900
 elif [ "$mode" = replay ]; then
 	secs=${FUZZ_KERNEL_REPLAY_SECONDS:-20}
@@ -109,7 +108,6 @@ elif [ "$mode" = replay ]; then
 	FAILNTH_STRIDE=${FUZZ_KERNEL_REPLAY_STRIDE:-32}
 	FAILIO="${FUZZ_KERNEL_REPLAY_FAILIO-qcow2-zlib}"
 	EOF
-	cp -r "$REGRESS" "$OUT/data/regress" 2>/dev/null || mkdir -p "$OUT/data/regress"
 	timeout=$((nf * secs + 900))
 else
 	secs=${FUZZ_KERNEL_SECONDS:-1200}
@@ -126,6 +124,9 @@ else
 	EOF
 	timeout=$((nf * secs + 600 + $(echo $all | wc -w) * 120))
 fi
+# The regression corpus, which both replays go through first.
+[ "$mode" = fuzz ] ||
+	cp -r "$REGRESS" "$OUT/data/regress" 2>/dev/null || mkdir -p "$OUT/data/regress"
 # A message that counts as a finding too (to try the findings' path).
 [ -z "${FUZZ_KERNEL_PATTERN:-}" ] ||
 	echo "export FUZZK_PATTERN='$FUZZ_KERNEL_PATTERN'" >>"$OUT/data/fuzzk.conf"
