@@ -128,17 +128,25 @@ static long qcow_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 {
 	const struct qcow2 *q = &vc->qcow.q;
 	unsigned int sectors = DIV_ROUND_UP(m->skip + m->clen, SECTOR_SIZE);
-	unsigned int avail = min_t(u64, sectors, vc->dev_sectors - m->sector);
-	void *src = z->cbuf + m->skip;
+	unsigned int avail;
+	const u8 *p;
+	const void *src;
 	long n;
-	int r;
 
-	if (sectors << SECTOR_SHIFT > vc->cbuf_bytes)
+	if (sectors << SECTOR_SHIFT > vc->cbuf_bytes || m->sector >= vc->dev_sectors)
 		return -EIO;
-	r = vdisk_read_data(vc, m->sector, z->cbuf, avail);
-	if (r)
-		return r;
-	memset(z->cbuf + (avail << SECTOR_SHIFT), 0, (sectors - avail) << SECTOR_SHIFT);
+	avail = min_t(u64, sectors, vc->dev_sectors - m->sector);
+	p = vdisk_cdata(vc, z, m->sector, avail);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	if (avail < sectors) {
+		/* Past the device's end: what is there, then zeros. */
+		memmove(z->cbuf, p, avail << SECTOR_SHIFT);
+		memset(z->cbuf + (avail << SECTOR_SHIFT), 0,
+		       (sectors - avail) << SECTOR_SHIFT);
+		p = z->cbuf;
+	}
+	src = p + m->skip;
 	if (q->compression == QCOW2_COMPRESS_ZSTD) {
 		/* Whole frames only: no streaming decoder here. */
 		want = vc->unit_bytes;

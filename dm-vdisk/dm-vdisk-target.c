@@ -275,6 +275,38 @@ int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
 	return vdisk_dm_io(&req, &where);
 }
 
+/* Where the extent @e holds the image's sectors [@sector, +@sectors), or NULL. */
+static void *vdisk_cext_at(struct vdisk_inflater *z, const struct vdisk_cext *e,
+			   sector_t sector, unsigned int sectors)
+{
+	if (e->err || sector < e->sector || sectors > e->sectors ||
+	    sector - e->sector > e->sectors - sectors)
+		return NULL;
+	return z->cwin + e->off + ((sector - e->sector) << SECTOR_SHIFT);
+}
+
+/*
+ * The image's sectors [@sector, @sector + @sectors) of compressed data for
+ * @z: in its window if its batch read them there, else read into z->cbuf.
+ */
+const void *vdisk_cdata(struct vdisk_c *vc, struct vdisk_inflater *z,
+			sector_t sector, unsigned int sectors)
+{
+	const struct vdisk_cext *e;
+	void *p;
+	int r;
+
+	for (e = z->ext; e < z->ext + z->n_ext; e++) {
+		p = vdisk_cext_at(z, e, sector, sectors);
+		if (p)
+			return p;
+	}
+	if (sectors > vc->cbuf_bytes >> SECTOR_SHIFT)
+		return ERR_PTR(-EIO);
+	r = vdisk_read_data(vc, sector, z->cbuf, sectors);
+	return r ? ERR_PTR(r) : z->cbuf;
+}
+
 /* Fill @bio from @src, or with zeros if @src is NULL. */
 static void vdisk_copy_to_bio(struct bio *bio, const u8 *src)
 {
@@ -291,6 +323,23 @@ static void vdisk_copy_to_bio(struct bio *bio, const u8 *src)
 	}
 }
 
+/* Byte position: QCOW packs several compressed clusters in a sector. */
+static inline u64 vdisk_unit_key(const struct vdisk_mapping *m)
+{
+	return ((u64)m->sector << SECTOR_SHIFT) + m->skip;
+}
+
+/* @z's decompressed unit whose data starts at @key, or NULL. */
+static struct vdisk_unit *vdisk_unit_find(struct vdisk_inflater *z, u64 key)
+{
+	unsigned int i;
+
+	for (i = 0; i < z->n_units; i++)
+		if (z->units[i].key == key)
+			return &z->units[i];
+	return NULL;
+}
+
 /*
  * Serve a bio from a compressed unit, decompressing it unless it is one of
  * the last few @z used: a sequential reader decompresses each unit once.
@@ -302,18 +351,14 @@ static int vdisk_read_compressed(struct vdisk_c *vc, struct vdisk_inflater *z,
 				 struct bio *bio, const struct vdisk_mapping *m)
 {
 	sector_t vsec = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
-	/* Byte position: QCOW packs several compressed clusters in a sector. */
-	u64 key = ((u64)m->sector << SECTOR_SHIFT) + m->skip;
-	unsigned int i, off = m->offset << SECTOR_SHIFT;
+	u64 key = vdisk_unit_key(m);
+	unsigned int off = m->offset << SECTOR_SHIFT;
 	unsigned int end = off + bio->bi_iter.bi_size;
-	struct vdisk_unit *u = NULL;
+	struct vdisk_unit *u = vdisk_unit_find(z, key);
 	long n;
 
 	if (end > vc->unit_bytes)
 		return -EIO;
-	for (i = 0; i < z->n_units; i++)
-		if (z->units[i].key == key)
-			u = &z->units[i];
 	if (!u || u->valid < end) {
 		if (u) {
 			end = vc->unit_bytes;
@@ -389,7 +434,9 @@ static int vdisk_inflater_alloc(struct vdisk_c *vc, struct vdisk_inflater *z)
 	/* vmalloc memory: dm-io reads into it as DM_IO_VMA. */
 	if (!z->cbuf)
 		z->cbuf = vdisk_held(vc, vmalloc(vc->cbuf_bytes), vc->cbuf_bytes);
-	if (!z->zws || !z->cbuf)
+	if (!z->cwin)
+		z->cwin = vdisk_held(vc, vmalloc(VDISK_CWIN_BYTES), VDISK_CWIN_BYTES);
+	if (!z->zws || !z->cbuf || !z->cwin)
 		goto out;
 	if (vc->zstd_ws_size && !z->zstd_ws) {
 		z->zstd_ws = vdisk_held(vc, kvmalloc(vc->zstd_ws_size, GFP_KERNEL),
@@ -412,28 +459,162 @@ out:
 	return r;
 }
 
+/*
+ * The sectors a unit's compressed data most likely takes: the length where
+ * the format stores it, else (VMDK's grain marker says it) a unit and a
+ * sector, as deflate seldom grows data by more.
+ */
+static unsigned int vdisk_cdata_guess(const struct vdisk_c *vc,
+				      const struct vdisk_mapping *m)
+{
+	u64 bytes = m->clen ? (u64)m->skip + m->clen : vc->unit_bytes + SECTOR_SIZE;
+
+	return DIV_ROUND_UP_ULL(bytes, SECTOR_SIZE);
+}
+
+/* Whether @bio's data needs no read: its unit is decompressed far enough. */
+static bool vdisk_unit_ready(struct vdisk_inflater *z, struct bio *bio,
+			     const struct vdisk_mapping *m)
+{
+	struct vdisk_unit *u = vdisk_unit_find(z, vdisk_unit_key(m));
+
+	return u && u->valid >= (m->offset << SECTOR_SHIFT) + bio->bi_iter.bi_size;
+}
+
+/*
+ * Move the bios of @bios whose compressed data fits @z's window onto
+ * @round, and plan the extents to read for them: a range that starts in
+ * or just past the last extent extends it (a sequential reader's units lie
+ * one after another), any other gets its own.  Bios that need no read go
+ * too, and so do those whose data would not fit an empty window: they
+ * read it themselves.
+ */
+static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
+			     struct bio_list *bios, struct bio_list *round)
+{
+	unsigned int used = 0, n, grow;
+	struct vdisk_cext *e;
+	struct bio *bio;
+	sector_t s;
+
+	z->n_ext = 0;
+	while ((bio = bio_list_peek(bios))) {
+		const struct vdisk_mapping *m = dm_per_bio_data(bio, sizeof(*m));
+
+		s = m->sector;
+		if (vdisk_unit_ready(z, bio, m) || s >= vc->dev_sectors)
+			goto take;
+		n = min_t(u64, vdisk_cdata_guess(vc, m), vc->dev_sectors - s);
+		if (n > VDISK_CWIN_BYTES >> SECTOR_SHIFT)
+			goto take;	/* a large unit: read as it is served */
+		for (e = z->ext; e < z->ext + z->n_ext; e++)
+			if (vdisk_cext_at(z, e, s, n))
+				goto take;
+		e = z->n_ext ? &z->ext[z->n_ext - 1] : NULL;
+		if (e && s >= e->sector &&
+		    s - e->sector <= e->sectors + VDISK_CWIN_GAP) {
+			grow = max_t(u64, s + n, e->sector + e->sectors) -
+			       (e->sector + e->sectors);
+			if (used + (grow << SECTOR_SHIFT) > VDISK_CWIN_BYTES)
+				break;
+			e->sectors += grow;
+			used += grow << SECTOR_SHIFT;
+			goto take;
+		}
+		if (z->n_ext == VDISK_CWIN_EXTENTS ||
+		    used + (n << SECTOR_SHIFT) > VDISK_CWIN_BYTES) {
+			if (!bio_list_empty(round))
+				break;
+			goto take;
+		}
+		e = &z->ext[z->n_ext++];
+		e->sector = s;
+		e->sectors = n;
+		e->off = used;
+		e->err = 0;
+		used += n << SECTOR_SHIFT;
+take:
+		bio_list_add(round, bio_list_pop(bios));
+	}
+}
+
+static void vdisk_cdata_done(unsigned long error, void *context)
+{
+	struct vdisk_cext *e = context;
+
+	/* A failed extent is read again by each bio, which reports its error. */
+	if (error)
+		e->err = -EIO;
+	if (atomic_dec_and_test(&e->z->ext_pending))
+		complete(&e->z->ext_done);
+}
+
+/* Read the extents vdisk_cdata_plan() chose, all at once. */
+static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_inflater *z)
+{
+	struct vdisk_cext *e;
+	struct blk_plug plug;
+
+	if (!z->n_ext)
+		return;
+	reinit_completion(&z->ext_done);
+	atomic_set(&z->ext_pending, z->n_ext + 1);
+	blk_start_plug(&plug);
+	for (e = z->ext; e < z->ext + z->n_ext; e++) {
+		struct dm_io_region where = {
+			.bdev = vc->dev->bdev,
+			.sector = e->sector,
+			.count = e->sectors,
+		};
+		struct dm_io_request req = {
+			.bi_opf = REQ_OP_READ,
+			.mem.type = DM_IO_VMA,
+			.mem.ptr.vma = z->cwin + e->off,
+			.notify.fn = vdisk_cdata_done,
+			.notify.context = e,
+			.client = vc->io_client,
+		};
+
+		e->z = z;
+		/* dm-io calls back for every read it started, and only those. */
+		if (vdisk_dm_io(&req, &where))
+			vdisk_cdata_done(1, e);
+	}
+	blk_finish_plug(&plug);
+	if (!atomic_dec_and_test(&z->ext_pending))
+		wait_for_completion_io(&z->ext_done);
+}
+
 static void vdisk_inflate_work(struct work_struct *ws)
 {
 	struct vdisk_inflater *z = container_of(ws, struct vdisk_inflater, work);
 	struct vdisk_c *vc = z->vc;
-	struct bio_list bios;
+	const struct vdisk_mapping *m;
+	struct bio_list bios, round;
 	struct bio *bio;
 	int r;
 
 	vdisk_take(&z->lock, &z->bios, &bios);
-
-	while ((bio = bio_list_pop(&bios))) {
-		r = z->ready ? 0 : vdisk_inflater_alloc(vc, z);
-		if (r) {
+	r = z->ready ? 0 : vdisk_inflater_alloc(vc, z);
+	if (r) {
+		while ((bio = bio_list_pop(&bios)))
 			vdisk_fail(vc, bio, "allocate decompression buffers", r);
-			continue;
+		return;
+	}
+
+	bio_list_init(&round);
+	while (!bio_list_empty(&bios)) {
+		vdisk_cdata_plan(vc, z, &bios, &round);
+		vdisk_cdata_read(vc, z);
+		while ((bio = bio_list_pop(&round))) {
+			m = dm_per_bio_data(bio, sizeof(*m));
+			r = vdisk_read_compressed(vc, z, bio, m);
+			if (r)
+				vdisk_fail(vc, bio, "decompress data", r);
+			else
+				bio_endio(bio);
 		}
-		r = vdisk_read_compressed(vc, z, bio,
-					  dm_per_bio_data(bio, sizeof(struct vdisk_mapping)));
-		if (r)
-			vdisk_fail(vc, bio, "decompress data", r);
-		else
-			bio_endio(bio);
+		z->n_ext = 0;
 	}
 }
 
@@ -443,7 +624,8 @@ static void vdisk_inflate_bio(struct vdisk_c *vc, struct bio *bio,
 {
 	sector_t vsec = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
 	u64 unit = div_u64(vsec - m->offset, vc->unit_bytes >> SECTOR_SHIFT);
-	struct vdisk_inflater *z = &vc->inflaters[(u32)unit % vc->n_inflaters];
+	u64 run = div_u64(unit, vc->inflate_run);
+	struct vdisk_inflater *z = &vc->inflaters[(u32)run % vc->n_inflaters];
 
 	*(struct vdisk_mapping *)dm_per_bio_data(bio, sizeof(*m)) = *m;
 	vdisk_queue(vc, &z->lock, &z->bios, &z->work, bio);
@@ -700,6 +882,7 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 		for (i = 0; i < z->n_units; i++)
 			kvfree(z->units[i].data);
 		kvfree(z->cbuf);
+		kvfree(z->cwin);
 		kvfree(z->zws);
 		kvfree(z->zstd_ws);
 	}
@@ -716,7 +899,8 @@ static void vdisk_free_compression(struct vdisk_c *vc)
  */
 static int vdisk_alloc_compression(struct vdisk_c *vc)
 {
-	size_t fixed = vdisk_inflate_workspace_size() + vc->zstd_ws_size + vc->cbuf_bytes;
+	size_t fixed = vdisk_inflate_workspace_size() + vc->zstd_ws_size +
+		       vc->cbuf_bytes + VDISK_CWIN_BYTES;
 	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1,
 				    VDISK_MAX_INFLATERS);
 	struct vdisk_inflater *z;
@@ -734,9 +918,11 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 	if (!vc->inflaters)
 		return -ENOMEM;
 	vc->n_inflaters = n;
+	vc->inflate_run = max(VDISK_INFLATE_RUN_BYTES / vc->unit_bytes, 1U);
 	for (z = vc->inflaters; z < vc->inflaters + n; z++) {
 		z->vc = vc;
 		INIT_WORK(&z->work, vdisk_inflate_work);
+		init_completion(&z->ext_done);
 		spin_lock_init(&z->lock);
 		bio_list_init(&z->bios);
 		z->n_units = clamp_t(size_t, room / vc->unit_bytes, 1, VDISK_UNIT_CACHE_MAX);

@@ -77,8 +77,8 @@ static int vmdk_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
 }
 
 /*
- * A compressed grain: read its marker and as much data as a small grain
- * needs, the rest only for grains that deflate badly, then inflate it.
+ * A compressed grain: its marker, then as much data as the marker says
+ * (usually in the window its batch read), then inflate it.
  */
 static long vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 			    const struct vdisk_mapping *m, sector_t unit_vsec,
@@ -86,17 +86,19 @@ static long vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 {
 	const struct vmdk_sparse *vs = &vc->vmdk.vs;
 	unsigned int first, need;
+	const u8 *p;
 	const char *why;
 	u32 len;
 	long n;
 	int r;
 
+	if (m->sector >= vc->dev_sectors)
+		return -EIO;
 	first = min_t(u64, 8, vc->dev_sectors - m->sector);
-	r = vdisk_read_data(vc, m->sector, z->cbuf, first);
-	if (r)
-		return r;
-	r = vmdk_grain_marker(vs, z->cbuf, first << SECTOR_SHIFT, unit_vsec,
-			      &len, &why);
+	p = vdisk_cdata(vc, z, m->sector, first);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	r = vmdk_grain_marker(vs, p, first << SECTOR_SHIFT, unit_vsec, &len, &why);
 	if (r) {
 		DMERR_LIMIT("%s: grain at sector %llu: %s",
 			    dm_device_name(dm_table_get_md(vc->ti->table)),
@@ -105,18 +107,17 @@ static long vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 	}
 	need = DIV_ROUND_UP(VMDK4_GRAIN_MARKER_SIZE + len, SECTOR_SIZE);
 	if (need > first) {
-		r = vdisk_read_data(vc, m->sector + first,
-				    z->cbuf + (first << SECTOR_SHIFT), need - first);
-		if (r)
-			return r;
+		p = vdisk_cdata(vc, z, m->sector, need);
+		if (IS_ERR(p))
+			return PTR_ERR(p);
 	}
 	if (want < vc->unit_bytes)
 		n = vdisk_inflate_part(z->zws, VDISK_ZLIB,
-				       z->cbuf + VMDK4_GRAIN_MARKER_SIZE, len,
+				       p + VMDK4_GRAIN_MARKER_SIZE, len,
 				       dst, want);
 	else
 		n = vdisk_inflate(z->zws, VDISK_ZLIB,
-				  z->cbuf + VMDK4_GRAIN_MARKER_SIZE, len, dst,
+				  p + VMDK4_GRAIN_MARKER_SIZE, len, dst,
 				  vc->unit_bytes);
 	if (n < 0)
 		return -EIO;

@@ -11,6 +11,7 @@
 #include <linux/dm-io.h>
 #include <linux/workqueue.h>
 #include <linux/bio.h>
+#include <linux/completion.h>
 
 #include "core/qcow2.h"
 #include "core/sesparse.h"
@@ -71,15 +72,36 @@ struct vdisk_unit {
 /*
  * What a device's inflaters may hold together: buffers, workspaces and
  * decompressed units, whatever the unit size and CPU count.  One inflater
- * with one unit always fits (a 2 MiB unit needs about 6.3 MiB).
+ * with one unit always fits (a 2 MiB unit needs about 6.8 MiB).
  */
 #define VDISK_INFLATE_MAX_BYTES	(16U << 20)
 
 /*
+ * The compressed data a batch of bios needs is read at once, into a window
+ * of this size per inflater: adjacent units in one read, scattered ones in
+ * reads that are all in flight together.
+ */
+#define VDISK_CWIN_BYTES	(512U << 10)
+#define VDISK_CWIN_EXTENTS	32
+/* An extent grows over a hole this small (a unit stored as zeros, say). */
+#define VDISK_CWIN_GAP		16
+/* Runs of units that go to the same inflater: sequential reads come in runs. */
+#define VDISK_INFLATE_RUN_BYTES	(512U << 10)
+
+/* A range of the image read into an inflater's window. */
+struct vdisk_cext {
+	struct vdisk_inflater *z;
+	sector_t sector;
+	unsigned int sectors;
+	unsigned int off;		/* where in the window */
+	int err;
+};
+
+/*
  * One of a device's decompression workers.  A unit always goes to the same
- * one (unit number modulo their count), so each keeps its own buffers and
- * cache of decompressed units without locks, and a sequential reader keeps
- * them all busy.
+ * one (runs of VDISK_INFLATE_RUN_BYTES, modulo their count), so each keeps
+ * its own buffers and cache of decompressed units without locks, and a
+ * sequential reader keeps them all busy.
  */
 struct vdisk_inflater {
 	struct vdisk_c *vc;
@@ -88,6 +110,11 @@ struct vdisk_inflater {
 	struct bio_list bios;		/* each carries its mapping (per-bio data) */
 	bool ready;			/* buffers allocated (at its first unit) */
 	void *cbuf;			/* room for one compressed unit */
+	void *cwin;			/* VDISK_CWIN_BYTES of compressed data */
+	unsigned int n_ext;		/* extents the window holds now */
+	struct vdisk_cext ext[VDISK_CWIN_EXTENTS];
+	atomic_t ext_pending;
+	struct completion ext_done;
 	void *zws;			/* inflate workspace */
 	void *zstd_ws;			/* zstd workspace, if the format wants it */
 	unsigned int n_units, next_unit;
@@ -169,6 +196,7 @@ struct vdisk_c {
 	size_t zstd_ws_size;
 	struct dm_io_client *io_client;
 	unsigned int n_inflaters;
+	u32 inflate_run;		/* units in a run (VDISK_INFLATE_RUN_BYTES) */
 	struct vdisk_inflater *inflaters;
 
 	union {
@@ -218,6 +246,8 @@ void *vdisk_read_table(struct vdisk_c *vc, u64 pos, size_t len);
 void *vdisk_read_head(struct vdisk_c *vc, size_t len, const char *what);
 int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
 		    unsigned int sectors);
+const void *vdisk_cdata(struct vdisk_c *vc, struct vdisk_inflater *z,
+			sector_t sector, unsigned int sectors);
 int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 		    enum vdisk_wait wait);
 
