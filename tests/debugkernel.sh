@@ -43,11 +43,13 @@ result "$(grep -ci 'warning:' "$OUT/build.log")" "no compiler warnings for $krel
 [ -x tools/vdisk-static ] || make -s tools/vdisk-static >"$OUT/helper.log" 2>&1
 # Smaller than tests/kernels.sh's, as the checkers slow the guest: each
 # format once, chains, a damaged table (EIO) and faults under the image,
-# the cache limit, table readahead, units inflated in part, O_DIRECT
-# readers across reloads, writes, module unload.
+# the cache limit, table readahead, units inflated in part and read in
+# batches (with faults under a stream VMDK), O_DIRECT readers across
+# reloads, writes, module unload.
 SUBSET="random-writes stream-qemu-random sesparse-chain vhdx-gen-diff-child
 	qcow1-compressed qcow2-compressed-zstd qcow2-chain-3 qcow2-l2-past-end
-	vhdx-faults cache-limit cli_ahead cli_partial vhd-gen-diff-w2ru
+	vhdx-faults stream-faults cache-limit cli_ahead cli_partial cli_batch
+	vhd-gen-diff-w2ru
 	vdi-differencing qcow2-over-qed parallels-ploop cli_concurrency
 	cli_writes cli_misc"
 case ${DEBUG_CASES:-} in

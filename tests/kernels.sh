@@ -69,16 +69,17 @@ done < <(tail -n +2 "$OUT/chroot")
 # clusters (memory held), and a QCOW2 chain; VHD dynamic, fixed and
 # differencing; VDI dynamic and differencing; QED and QCOW2 over each other;
 # Parallels (ploop-like, version 1); damaged tables (EIO); faults
-# under the image (dm-error, dm-delay, dm-flakey); the cache limit
-# (dm-bufio), table readahead and units inflated in part; suspend and
+# under the image (dm-error, dm-delay, dm-flakey), a stream VMDK's too;
+# the cache limit (dm-bufio), table readahead, units inflated in part and
+# compressed data read in batches; suspend and
 # resume; partitions; tables loaded with dmsetup; reads across suspend and
 # reload; the overlay (dm-snapshot); and module unload (cli_misc).
 SUBSET="random-writes stream-qemu-random chain-3 sesparse-chain
 	vhdx-dynamic-1m vhdx-gen-4k-dynamic vhdx-gen-diff-child qcow1-compressed
 	qcow2-compressed-zlib qcow2-compressed-zstd qcow2-2m-clusters-compressed
-	qcow2-chain-3 qcow2-l2-past-end vhdx-faults cache-limit
+	qcow2-chain-3 qcow2-l2-past-end vhdx-faults stream-faults cache-limit
 	qcow2-suspend-resume parts-gpt cli_dmsetup cli_concurrency cli_writes cli_overlay
-	cli_misc cli_ahead cli_partial vhd-qemu-dynamic-38798848-force-off
+	cli_misc cli_ahead cli_partial cli_batch vhd-qemu-dynamic-38798848-force-off
 	vhd-qemu-fixed-10485760-force-off
 	vhd-gen-diff-w2ru vhd-bat-past-end vdi-dynamic-38798848 vdi-differencing
 	qed-over-qcow2 qcow2-over-qed parallels-ploop parallels-v1-63"

@@ -34,7 +34,8 @@ Writes OUTDIR/cases.txt, one case per line (see tests/guest/vmdk.sh):
                                       a dirty VHDX copy reads as MD5
   fault NAME FILE DATA BAT GOOD BAD   faults injected under the image: at
                                       byte DATA (the data of guest byte BAD),
-                                      at BAT (a table page), delays, flakiness
+                                      at BAT (a table page; - for none),
+                                      delays, flakiness
   checkcost NAME FILE REGEX           (host only) vdisk check, held to
                                       60 s and 512 MiB, reports REGEX
   cache NAME FILE BYTES MD5           like map, once with the module's
@@ -411,6 +412,11 @@ def stream():
     # A cut-off export has no footer: refused.
     with open(path("stream-vmware.vmdk"), "rb") as f:
         img = f.read()
+    # Faults under it: the data of a stored grain in the random half (and
+    # the 1 MiB after it).  Not its grain table: that shares a page with
+    # the footer, which the helper reads through the page cache.
+    k = next(i for i in range(size // 2 // 65536, len(gt)) if gt[i])
+    cases.append(f"fault stream-faults stream-vmware.vmdk {gt[k] * 512} - 0 {k * 65536}")
     with open(path("stream-cut.vmdk"), "wb") as f:
         f.write(img[:len(img) * 2 // 3 + 700])
     cases.append("refuse stream-cut stream-cut.vmdk truncated.or.damaged.stream")
