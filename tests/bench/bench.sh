@@ -67,10 +67,16 @@ printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
 # BENCH_IMAGES="IMAGE:FORMAT ... [-- IMAGE:FORMAT ...]": only those (the
 # ones after -- without qemu-nbd or FUSE peers), e.g. "gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx".
 [ -z "${BENCH_IMAGES:-}" ] || printf "IMAGES='%s'\n" "$BENCH_IMAGES" >>"$D/params"
+# BENCH_PERF=1: a perf profile of each device's cold runs after the rounds.
+perf=
+if [ -n "${BENCH_PERF:-}" ]; then
+	echo "PERF=1" >>"$D/params"
+	perf=perf
+fi
 
 # The FUSE peers run in the guest: their tools, and the fuse module.
 export VDISK_KO=dm-vdisk/dm-vdisk.ko VDISK_BIN=tools/vdisk-static \
-	EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup vmdkmount vhdimount qcowmount" EXTRA_MODS=fuse
+	EXTRA_BINS="fio qemu-nbd /usr/sbin/losetup vmdkmount vhdimount qcowmount $perf" EXTRA_MODS=fuse
 tests/vm/build-initramfs.sh "$OUT/initramfs.cpio.gz"
 echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 40 minutes under TCG)"
 tests/vm/run-guest.sh --mem 2048 --timeout 5400 "$OUT/initramfs.cpio.gz" "$D" "$OUT/run" \

@@ -186,6 +186,26 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 inflate_rate
+# BENCH_PERF=1: where the guest's CPU time goes while each device is read
+# cold, sequentially and at random (perf's cpu-clock: TCG has no PMU).
+if [ -n "${PERF:-}" ]; then
+	for d in $order; do
+		case " ${seen:-} " in *" $d "*) continue ;; esac
+		seen="${seen:-} $d"
+		for load in "read 1M 8 cold-seq-1M-qd8" "randread 4k 32 cold-rand-4k-qd32"; do
+			set -- $load
+			cold "$d"
+			perf record -q -e cpu-clock -a -g -o /tmp/perf.data -- \
+				fio --name=p --filename="$d" --readonly --direct=1 \
+				--ioengine=libaio --rw="$1" --bs="$2" --iodepth="$3" \
+				--time_based --runtime="$SECS" >/dev/null 2>&1
+			perf report -q -i /tmp/perf.data --stdio --no-children -g none \
+				--sort dso,sym --percent-limit 2 2>/dev/null |
+				awk -v d="$d" -v l="$4" 'NF { printf "PERF %s %s", d, l; $1 = " " $1; print }'
+			rm -f /tmp/perf.data
+		done
+	done
+fi
 # For the record: hits, misses, deferred bios, errors, memory.
 for d in $devs; do
 	case $d in /dev/mapper/v-*) echo "STATUS ${d#/dev/mapper/} $(dmsetup status "${d#/dev/mapper/}")" ;; esac
