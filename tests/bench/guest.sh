@@ -188,7 +188,8 @@ done
 inflate_rate
 # BENCH_PERF=1: where the guest's CPU time goes while the floor and each
 # dm-vdisk device are read cold, sequentially and at random (perf's
-# cpu-clock: TCG has no PMU).
+# cpu-clock: TCG has no PMU): the share of idle time, and the symbols
+# that took most of the rest.
 if [ -n "${PERF:-}" ]; then
 	for d in $order; do
 		case $d in /dev/mapper/*) ;; *) continue ;; esac
@@ -197,13 +198,23 @@ if [ -n "${PERF:-}" ]; then
 		for load in "read 1M 8 cold-seq-1M-qd8" "randread 4k 32 cold-rand-4k-qd32"; do
 			set -- $load
 			cold "$d"
-			perf record -q -e cpu-clock -a -g -o /tmp/perf.data -- \
+			perf record -q -e cpu-clock -a -o /tmp/perf.data -- \
 				fio --name=p --filename="$d" --readonly --direct=1 \
 				--ioengine=libaio --rw="$1" --bs="$2" --iodepth="$3" \
 				--time_based --runtime="$SECS" >/dev/null 2>&1
-			perf report -q -i /tmp/perf.data --stdio --no-children -g none \
-				--sort dso,sym --percent-limit 2 2>/dev/null |
-				awk -v d="$d" -v l="$4" 'NF { printf "PERF %s %s", d, l; $1 = " " $1; print }'
+			# The idle share, then the busy time's top symbols.
+			perf report -q -i /tmp/perf.data --stdio --sort dso,sym \
+				--percent-limit 0.5 2>/dev/null |
+				awk -v d="$d" -v l="$4" '
+				$NF ~ /^(native_safe_halt|default_idle|poll_idle|acpi_idle)/ {
+					idle += $1; next }
+				NF >= 4 && n < 14 { p[++n] = $1; s[n] = $2 " " $NF }
+				END {
+					printf "PERF %s %s idle %.1f%%\n", d, l, idle
+					for (i = 1; i <= n; i++)
+						printf "PERF %s %s %.1f%% of busy %s\n", d, l,
+							100 * p[i] / (100 - idle), s[i]
+				}'
 			rm -f /tmp/perf.data
 		done
 	done
