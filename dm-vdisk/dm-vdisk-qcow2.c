@@ -118,34 +118,22 @@ static int qcow_lookup(struct vdisk_c *vc, sector_t vsec, enum vdisk_wait wait,
 	return qcow2_map(&vc->qcow.q, vc->qcow.l1, vsec, vdisk_reader_fn, &rd, m);
 }
 
-/*
- * Compressed data may run past the end of the file (qemu reads zeros
- * there); what lies inside is read, the rest is zeroed.
- */
+/* The core's mapping keeps the compressed data inside the device. */
 static long qcow_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 			    const struct vdisk_mapping *m, sector_t unit_vsec,
 			    void *dst, unsigned int want)
 {
 	const struct qcow2 *q = &vc->qcow.q;
 	unsigned int sectors = DIV_ROUND_UP(m->skip + m->clen, SECTOR_SIZE);
-	unsigned int avail;
 	const u8 *p;
 	const void *src;
 	long n;
 
-	if (sectors << SECTOR_SHIFT > vc->cbuf_bytes || m->sector >= vc->dev_sectors)
+	if (sectors << SECTOR_SHIFT > vc->cbuf_bytes)
 		return -EIO;
-	avail = min_t(u64, sectors, vc->dev_sectors - m->sector);
-	p = vdisk_cdata(vc, z, m->sector, avail);
+	p = vdisk_cdata(vc, z, m->sector, sectors);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
-	if (avail < sectors) {
-		/* Past the device's end: what is there, then zeros. */
-		memmove(z->cbuf, p, avail << SECTOR_SHIFT);
-		memset(z->cbuf + (avail << SECTOR_SHIFT), 0,
-		       (sectors - avail) << SECTOR_SHIFT);
-		p = z->cbuf;
-	}
 	src = p + m->skip;
 	if (q->compression == QCOW2_COMPRESS_ZSTD) {
 		/* Whole frames only: no streaming decoder here. */

@@ -459,17 +459,34 @@ out:
 	return r;
 }
 
+static void vdisk_serve_compressed(struct vdisk_c *vc, struct vdisk_inflater *z,
+				   struct bio *bio)
+{
+	int r = vdisk_read_compressed(vc, z, bio,
+				      dm_per_bio_data(bio, sizeof(struct vdisk_mapping)));
+
+	if (r)
+		vdisk_fail(vc, bio, "decompress data", r);
+	else
+		bio_endio(bio);
+}
+
 /*
  * The sectors a unit's compressed data most likely takes: the length where
  * the format stores it, else (VMDK's grain marker says it) a unit and a
- * sector, as deflate seldom grows data by more.
+ * sector, as deflate seldom grows data by more, and at least what is read
+ * first, but no more than the window (a large grain that deflated badly
+ * is read again as it is served).
  */
 static unsigned int vdisk_cdata_guess(const struct vdisk_c *vc,
 				      const struct vdisk_mapping *m)
 {
-	u64 bytes = m->clen ? (u64)m->skip + m->clen : vc->unit_bytes + SECTOR_SIZE;
+	u64 bytes = (u64)m->skip + m->clen;
 
-	return DIV_ROUND_UP_ULL(bytes, SECTOR_SIZE);
+	if (m->clen)
+		return DIV_ROUND_UP_ULL(bytes, SECTOR_SIZE);
+	bytes = max_t(u32, vc->unit_bytes + SECTOR_SIZE, VDISK_CDATA_FIRST << SECTOR_SHIFT);
+	return min_t(u64, bytes, VDISK_CWIN_BYTES) >> SECTOR_SHIFT;
 }
 
 /* Whether @bio's data needs no read: its unit is decompressed far enough. */
@@ -485,9 +502,9 @@ static bool vdisk_unit_ready(struct vdisk_inflater *z, struct bio *bio,
  * Move the bios of @bios whose compressed data fits @z's window onto
  * @round, and plan the extents to read for them: a range that starts in
  * or just past the last extent extends it (a sequential reader's units lie
- * one after another), any other gets its own.  Bios that need no read go
- * too, and so do those whose data would not fit an empty window: they
- * read it themselves.
+ * one after another), any other gets its own.  Bios that need no read are
+ * served at once; those whose data would not fit an empty window go onto
+ * @round without an extent and read it themselves.
  */
 static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
 			     struct bio_list *bios, struct bio_list *round)
@@ -502,7 +519,12 @@ static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
 		const struct vdisk_mapping *m = dm_per_bio_data(bio, sizeof(*m));
 
 		s = m->sector;
-		if (vdisk_unit_ready(z, bio, m) || s >= vc->dev_sectors)
+		if (vdisk_unit_ready(z, bio, m)) {
+			/* Now, before another bio of the round evicts its unit. */
+			vdisk_serve_compressed(vc, z, bio_list_pop(bios));
+			continue;
+		}
+		if (s >= vc->dev_sectors)
 			goto take;
 		n = min_t(u64, vdisk_cdata_guess(vc, m), vc->dev_sectors - s);
 		if (n > VDISK_CWIN_BYTES >> SECTOR_SHIFT)
@@ -576,7 +598,10 @@ static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_inflater *z)
 		};
 
 		e->z = z;
-		/* dm-io calls back for every read it started, and only those. */
+		/*
+		 * dm-io calls back for every read of one region it started,
+		 * and fails synchronously only those it did not (dp_init()).
+		 */
 		if (vdisk_dm_io(&req, &where))
 			vdisk_cdata_done(1, e);
 	}
@@ -589,7 +614,6 @@ static void vdisk_inflate_work(struct work_struct *ws)
 {
 	struct vdisk_inflater *z = container_of(ws, struct vdisk_inflater, work);
 	struct vdisk_c *vc = z->vc;
-	const struct vdisk_mapping *m;
 	struct bio_list bios, round;
 	struct bio *bio;
 	int r;
@@ -606,14 +630,8 @@ static void vdisk_inflate_work(struct work_struct *ws)
 	while (!bio_list_empty(&bios)) {
 		vdisk_cdata_plan(vc, z, &bios, &round);
 		vdisk_cdata_read(vc, z);
-		while ((bio = bio_list_pop(&round))) {
-			m = dm_per_bio_data(bio, sizeof(*m));
-			r = vdisk_read_compressed(vc, z, bio, m);
-			if (r)
-				vdisk_fail(vc, bio, "decompress data", r);
-			else
-				bio_endio(bio);
-		}
+		while ((bio = bio_list_pop(&round)))
+			vdisk_serve_compressed(vc, z, bio);
 		z->n_ext = 0;
 	}
 }

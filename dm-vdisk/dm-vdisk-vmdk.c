@@ -94,7 +94,9 @@ static long vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 
 	if (m->sector >= vc->dev_sectors)
 		return -EIO;
-	first = min_t(u64, 8, vc->dev_sectors - m->sector);
+	/* A small grain's cbuf may hold fewer than 8 sectors. */
+	first = min_t(u64, min_t(u32, VDISK_CDATA_FIRST, vc->cbuf_bytes >> SECTOR_SHIFT),
+		      vc->dev_sectors - m->sector);
 	p = vdisk_cdata(vc, z, m->sector, first);
 	if (IS_ERR(p))
 		return PTR_ERR(p);

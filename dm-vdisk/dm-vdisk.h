@@ -83,6 +83,8 @@ struct vdisk_unit {
  */
 #define VDISK_CWIN_BYTES	(512U << 10)
 #define VDISK_CWIN_EXTENTS	32
+/* Sectors read first where the data says its length (a VMDK grain marker). */
+#define VDISK_CDATA_FIRST	8
 /* An extent grows over a hole this small (a unit stored as zeros, say). */
 #define VDISK_CWIN_GAP		16
 /* Runs of units that go to the same inflater: sequential reads come in runs. */

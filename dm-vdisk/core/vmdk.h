@@ -182,8 +182,11 @@ static __always_inline int vmdk_map(const struct vmdk_sparse *vs,
 	m->state = vmdk_decode_gte(vs, le32_to_cpu(gte), &sector);
 	m->offset = vsec & (vmdk_grain_sectors(vs) - 1);
 	if (m->state == VDISK_DATA && vs->compressed) {
+		/* The grain's marker holds its length. */
 		m->state = VDISK_COMPRESSED;
 		m->sector = sector;
+		m->skip = 0;
+		m->clen = 0;
 	} else {
 		m->sector = sector + m->offset;
 	}
