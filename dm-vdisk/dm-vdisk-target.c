@@ -910,17 +910,16 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 }
 
 /*
- * The inflaters: two per CPU (one inflates while the other waits for its
- * reads) up to VDISK_MAX_INFLATERS, fewer when their buffers would not
- * fit VDISK_INFLATE_MAX_BYTES, sharing up to VDISK_UNIT_CACHE_BYTES of
- * decompressed units within that cap.  Their buffers are allocated at
- * their first unit (vdisk_inflater_alloc()).
+ * The inflaters: one per CPU up to VDISK_MAX_INFLATERS, fewer when their
+ * buffers would not fit VDISK_INFLATE_MAX_BYTES, sharing up to
+ * VDISK_UNIT_CACHE_BYTES of decompressed units within that cap.  Their
+ * buffers are allocated at their first unit (vdisk_inflater_alloc()).
  */
 static int vdisk_alloc_compression(struct vdisk_c *vc)
 {
 	size_t fixed = vdisk_inflate_workspace_size() + vc->zstd_ws_size +
 		       vc->cbuf_bytes + VDISK_CWIN_BYTES;
-	unsigned int i, n = clamp_t(unsigned int, 2 * num_online_cpus(), 1,
+	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1,
 				    VDISK_MAX_INFLATERS);
 	struct vdisk_inflater *z;
 	size_t room;
