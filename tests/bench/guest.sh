@@ -125,6 +125,9 @@ inflate_rate()
 	for k in zlib deflate; do
 		./inflate-rate disk.raw 65536 "$k" "$SECS" "$(nproc)"
 	done
+	# And the floor's random 64 KiB reads: a random reader of compressed
+	# data reads up to a unit's worth for each read.
+	run /dev/mapper/floor randread 64k 32 rand-64k-qd32
 }
 inflate_rate
 

@@ -162,6 +162,10 @@ if inflate:
                     med(dev, l) / rate if "seq" in l else
                     med(dev, l) / (rate * 2**20 / unit))) for l in loads))
     print("(seq: MiB/s over the rate; rand: IOPS over the units inflated per second)")
+    if med(FLOOR, "rand-64k-qd32"):
+        print("(the floor's random 64 KiB reads at depth 32: %.0f IOPS, the most a random"
+              " reader\n of compressed units gets when it reads about a unit each time)"
+              % med(FLOOR, "rand-64k-qd32"))
 if cpu:
     print("\nCPU seconds per GiB read (whole guest: all CPUs' busy time over the run)")
     print("%-26s" % "device" + "".join("%20s" % l for l in loads))
