@@ -21,4 +21,17 @@ static inline int vdisk_dm_io(struct dm_io_request *req,
 #endif
 }
 
+/*
+ * dm-io's completion callback: 7.3 also passes the regions that do not
+ * support the request, as it reports them apart from errors.
+ */
+#if defined(VDISK_DM_IO_UNSUP_BITS)
+#define VDISK_IO_NOTIFY_FN(name) \
+	void name(unsigned long error, unsigned long unsup, void *context)
+#define VDISK_IO_NOTIFY_FAILED	(error || unsup)
+#else
+#define VDISK_IO_NOTIFY_FN(name) void name(unsigned long error, void *context)
+#define VDISK_IO_NOTIFY_FAILED	(error)
+#endif
+
 #endif /* DM_VDISK_COMPAT_H */

@@ -560,15 +560,18 @@ take:
 	}
 }
 
-static void vdisk_cdata_done(unsigned long error, void *context)
+/* A failed extent is read again by each of its bios, which reports its error. */
+static void vdisk_cext_end(struct vdisk_cext *e, bool failed)
 {
-	struct vdisk_cext *e = context;
-
-	/* A failed extent is read again by each bio, which reports its error. */
-	if (error)
+	if (failed)
 		e->err = -EIO;
 	if (atomic_dec_and_test(&e->z->ext_pending))
 		complete(&e->z->ext_done);
+}
+
+static VDISK_IO_NOTIFY_FN(vdisk_cdata_done)
+{
+	vdisk_cext_end(context, VDISK_IO_NOTIFY_FAILED);
 }
 
 /* Read the extents vdisk_cdata_plan() chose, all at once. */
@@ -603,7 +606,7 @@ static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_inflater *z)
 		 * and fails synchronously only those it did not (dp_init()).
 		 */
 		if (vdisk_dm_io(&req, &where))
-			vdisk_cdata_done(1, e);
+			vdisk_cext_end(e, true);
 	}
 	blk_finish_plug(&plug);
 	if (!atomic_dec_and_test(&z->ext_pending))
