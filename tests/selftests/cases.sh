@@ -774,7 +774,7 @@ batch_reads()
 # whole read got.
 cli_batch()
 {
-	local img want loop one big s k pids bad
+	local img want loop one big size offs s k pids bad
 	for img in stream-random.vmdk stream-vmware.vmdk comp-zlib.qcow2 comp-zstd.qcow2; do
 		want=$(awk -v f="$img" '$1 == "map" && $3 == f { print $5; exit }' "$IMAGES/cases.txt")
 		map_image t-batch "$IMAGES/$img" || continue
@@ -788,19 +788,20 @@ cli_batch()
 			"batch $img: 8 MiB blocks read the image in $big reads, 64 KiB ones in $one"
 		dmsetup suspend t-batch && dmsetup resume t-batch
 		size=$(blockdev --getsz /dev/mapper/t-batch)
-		pids=
-		for k in $(seq 0 31); do
-			s=$((k * 7919 * 8 % (size - 8) / 8 * 8))
+		# 32 places, 4 KiB aligned, spread over the disk.
+		offs=$(for k in $(seq 0 31); do echo $((k * 7919 * 8 % (size - 8) / 8 * 8)); done)
+		pids= k=0
+		for s in $offs; do
 			dd if=/dev/mapper/t-batch of=/tmp/batch.p$k bs=512 count=8 skip=$s \
 				iflag=direct 2>/dev/null &
-			pids="$pids $!"
+			pids="$pids $!" k=$((k + 1))
 		done
 		wait $pids
-		bad=0
-		for k in $(seq 0 31); do
-			s=$((k * 7919 * 8 % (size - 8) / 8 * 8))
+		bad=0 k=0
+		for s in $offs; do
 			dd if=/tmp/batch.64k bs=512 count=8 skip=$s 2>/dev/null |
 				cmp -s - /tmp/batch.p$k || bad=$((bad + 1))
+			k=$((k + 1))
 		done
 		ktap_result "$([ $bad = 0 ]; echo $?)" \
 			"batch $img: 32 scattered 4 KiB readers at once, cold: $bad wrong"
