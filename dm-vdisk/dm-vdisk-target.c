@@ -276,13 +276,28 @@ int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
 }
 
 /* Where the extent @e holds the image's sectors [@sector, +@sectors), or NULL. */
-static void *vdisk_cext_at(struct vdisk_inflater *z, const struct vdisk_cext *e,
-			   sector_t sector, unsigned int sectors)
+static void *vdisk_cext_at(const struct vdisk_cext *e, sector_t sector,
+			   unsigned int sectors)
 {
 	if (e->err || sector < e->sector || sectors > e->sectors ||
 	    sector - e->sector > e->sectors - sectors)
 		return NULL;
-	return z->cwin + e->off + ((sector - e->sector) << SECTOR_SHIFT);
+	return e->w->buf + e->off + ((sector - e->sector) << SECTOR_SHIFT);
+}
+
+/* Where the window @w holds the image's sectors [@sector, +@sectors), or NULL. */
+static void *vdisk_cwin_at(const struct vdisk_cwin *w, sector_t sector,
+			   unsigned int sectors)
+{
+	const struct vdisk_cext *e;
+	void *p;
+
+	for (e = w->ext; e < w->ext + w->n_ext; e++) {
+		p = vdisk_cext_at(e, sector, sectors);
+		if (p)
+			return p;
+	}
+	return NULL;
 }
 
 /*
@@ -292,15 +307,11 @@ static void *vdisk_cext_at(struct vdisk_inflater *z, const struct vdisk_cext *e,
 const void *vdisk_cdata(struct vdisk_c *vc, struct vdisk_inflater *z,
 			sector_t sector, unsigned int sectors)
 {
-	const struct vdisk_cext *e;
-	void *p;
+	void *p = z->cur ? vdisk_cwin_at(z->cur, sector, sectors) : NULL;
 	int r;
 
-	for (e = z->ext; e < z->ext + z->n_ext; e++) {
-		p = vdisk_cext_at(z, e, sector, sectors);
-		if (p)
-			return p;
-	}
+	if (p)
+		return p;
 	if (sectors > vc->cbuf_bytes >> SECTOR_SHIFT)
 		return ERR_PTR(-EIO);
 	r = vdisk_read_data(vc, sector, z->cbuf, sectors);
@@ -434,9 +445,14 @@ static int vdisk_inflater_alloc(struct vdisk_c *vc, struct vdisk_inflater *z)
 	/* vmalloc memory: dm-io reads into it as DM_IO_VMA. */
 	if (!z->cbuf)
 		z->cbuf = vdisk_held(vc, vmalloc(vc->cbuf_bytes), vc->cbuf_bytes);
-	if (!z->cwin)
-		z->cwin = vdisk_held(vc, vmalloc(VDISK_CWIN_BYTES), VDISK_CWIN_BYTES);
-	if (!z->zws || !z->cbuf || !z->cwin)
+	for (i = 0; i < VDISK_CWINS; i++) {
+		if (!z->win[i].buf)
+			z->win[i].buf = vdisk_held(vc, vmalloc(VDISK_CWIN_BYTES),
+						   VDISK_CWIN_BYTES);
+		if (!z->win[i].buf)
+			goto out;
+	}
+	if (!z->zws || !z->cbuf)
 		goto out;
 	if (vc->zstd_ws_size && !z->zstd_ws) {
 		z->zstd_ws = vdisk_held(vc, kvmalloc(vc->zstd_ws_size, GFP_KERNEL),
@@ -499,22 +515,24 @@ static bool vdisk_unit_ready(struct vdisk_inflater *z, struct bio *bio,
 }
 
 /*
- * Move the bios of @bios whose compressed data fits @z's window onto
- * @round, and plan the extents to read for them: a range that starts in
- * or just past the last extent extends it (a sequential reader's units lie
+ * Move the bios of @bios whose compressed data fits the window @w onto its
+ * list, and plan the extents to read for them: a range that starts in or
+ * just past the last extent extends it (a sequential reader's units lie
  * one after another), any other gets its own.  Bios that need no read are
- * served at once; those whose data would not fit an empty window go onto
- * @round without an extent and read it themselves.
+ * served at once, and those whose data the window @busy (being read, not
+ * yet served) holds are served from it.  Those whose data would not fit an
+ * empty window go onto @w's list without an extent and read it themselves.
  */
 static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
-			     struct bio_list *bios, struct bio_list *round)
+			     struct vdisk_cwin *w, struct bio_list *bios,
+			     struct vdisk_cwin *busy)
 {
 	unsigned int used = 0, n, grow;
 	struct vdisk_cext *e;
 	struct bio *bio;
 	sector_t s;
 
-	z->n_ext = 0;
+	w->n_ext = 0;
 	while ((bio = bio_list_peek(bios))) {
 		const struct vdisk_mapping *m = dm_per_bio_data(bio, sizeof(*m));
 
@@ -529,10 +547,13 @@ static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
 		n = min_t(u64, vdisk_cdata_guess(vc, m), vc->dev_sectors - s);
 		if (n > VDISK_CWIN_BYTES >> SECTOR_SHIFT)
 			goto take;	/* a large unit: read as it is served */
-		for (e = z->ext; e < z->ext + z->n_ext; e++)
-			if (vdisk_cext_at(z, e, s, n))
-				goto take;
-		e = z->n_ext ? &z->ext[z->n_ext - 1] : NULL;
+		if (busy && vdisk_cwin_at(busy, s, n)) {
+			bio_list_add(&busy->bios, bio_list_pop(bios));
+			continue;
+		}
+		if (vdisk_cwin_at(w, s, n))
+			goto take;
+		e = w->n_ext ? &w->ext[w->n_ext - 1] : NULL;
 		if (e && s >= e->sector &&
 		    s - e->sector <= e->sectors + VDISK_CWIN_GAP) {
 			grow = max_t(u64, s + n, e->sector + e->sectors) -
@@ -543,20 +564,21 @@ static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
 			used += grow << SECTOR_SHIFT;
 			goto take;
 		}
-		if (z->n_ext == VDISK_CWIN_EXTENTS ||
+		if (w->n_ext == VDISK_CWIN_EXTENTS ||
 		    used + (n << SECTOR_SHIFT) > VDISK_CWIN_BYTES) {
-			if (!bio_list_empty(round))
+			if (!bio_list_empty(&w->bios))
 				break;
 			goto take;
 		}
-		e = &z->ext[z->n_ext++];
+		e = &w->ext[w->n_ext++];
+		e->w = w;
 		e->sector = s;
 		e->sectors = n;
 		e->off = used;
 		e->err = 0;
 		used += n << SECTOR_SHIFT;
 take:
-		bio_list_add(round, bio_list_pop(bios));
+		bio_list_add(&w->bios, bio_list_pop(bios));
 	}
 }
 
@@ -565,8 +587,8 @@ static void vdisk_cext_end(struct vdisk_cext *e, bool failed)
 {
 	if (failed)
 		e->err = -EIO;
-	if (atomic_dec_and_test(&e->z->ext_pending))
-		complete(&e->z->ext_done);
+	if (atomic_dec_and_test(&e->w->pending))
+		complete(&e->w->done);
 }
 
 static VDISK_IO_NOTIFY_FN(vdisk_cdata_done)
@@ -574,18 +596,16 @@ static VDISK_IO_NOTIFY_FN(vdisk_cdata_done)
 	vdisk_cext_end(context, VDISK_IO_NOTIFY_FAILED);
 }
 
-/* Read the extents vdisk_cdata_plan() chose, all at once. */
-static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_inflater *z)
+/* Start reading the extents vdisk_cdata_plan() chose for @w, all at once. */
+static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_cwin *w)
 {
 	struct vdisk_cext *e;
 	struct blk_plug plug;
 
-	if (!z->n_ext)
-		return;
-	reinit_completion(&z->ext_done);
-	atomic_set(&z->ext_pending, z->n_ext + 1);
+	reinit_completion(&w->done);
+	atomic_set(&w->pending, w->n_ext + 1);
 	blk_start_plug(&plug);
-	for (e = z->ext; e < z->ext + z->n_ext; e++) {
+	for (e = w->ext; e < w->ext + w->n_ext; e++) {
 		struct dm_io_region where = {
 			.bdev = vc->dev->bdev,
 			.sector = e->sector,
@@ -594,13 +614,12 @@ static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_inflater *z)
 		struct dm_io_request req = {
 			.bi_opf = REQ_OP_READ,
 			.mem.type = DM_IO_VMA,
-			.mem.ptr.vma = z->cwin + e->off,
+			.mem.ptr.vma = w->buf + e->off,
 			.notify.fn = vdisk_cdata_done,
 			.notify.context = e,
 			.client = vc->io_client,
 		};
 
-		e->z = z;
 		/*
 		 * dm-io calls back for every read of one region it started,
 		 * and fails synchronously only those it did not (dp_init()).
@@ -609,15 +628,34 @@ static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_inflater *z)
 			vdisk_cext_end(e, true);
 	}
 	blk_finish_plug(&plug);
-	if (!atomic_dec_and_test(&z->ext_pending))
-		wait_for_completion_io(&z->ext_done);
 }
 
+/* Wait for @w's reads, then serve its bios from it. */
+static void vdisk_cwin_serve(struct vdisk_c *vc, struct vdisk_inflater *z,
+			     struct vdisk_cwin *w)
+{
+	struct bio *bio;
+
+	if (!atomic_dec_and_test(&w->pending))
+		wait_for_completion_io(&w->done);
+	z->cur = w;
+	while ((bio = bio_list_pop(&w->bios)))
+		vdisk_serve_compressed(vc, z, bio);
+	z->cur = NULL;
+	w->n_ext = 0;
+}
+
+/*
+ * Serve @z's bios in rounds, one window each: while a round is inflated,
+ * the next one's data is being read into the other window.  Bios queued
+ * meanwhile join the rounds, so a steady reader keeps both windows busy.
+ */
 static void vdisk_inflate_work(struct work_struct *ws)
 {
 	struct vdisk_inflater *z = container_of(ws, struct vdisk_inflater, work);
 	struct vdisk_c *vc = z->vc;
-	struct bio_list bios, round;
+	struct vdisk_cwin *busy = NULL, *w;
+	struct bio_list bios, more;
 	struct bio *bio;
 	int r;
 
@@ -629,13 +667,23 @@ static void vdisk_inflate_work(struct work_struct *ws)
 		return;
 	}
 
-	bio_list_init(&round);
-	while (!bio_list_empty(&bios)) {
-		vdisk_cdata_plan(vc, z, &bios, &round);
-		vdisk_cdata_read(vc, z);
-		while ((bio = bio_list_pop(&round)))
-			vdisk_serve_compressed(vc, z, bio);
-		z->n_ext = 0;
+	for (;;) {
+		w = NULL;
+		if (busy && bio_list_empty(&bios)) {
+			vdisk_take(&z->lock, &z->bios, &more);
+			bio_list_merge(&bios, &more);
+		}
+		if (!bio_list_empty(&bios)) {
+			w = busy == &z->win[0] ? &z->win[1] : &z->win[0];
+			vdisk_cdata_plan(vc, z, w, &bios, busy);
+			vdisk_cdata_read(vc, w);
+		}
+		if (busy)
+			vdisk_cwin_serve(vc, z, busy);
+		if (!w)
+			break;
+		busy = w;
+		cond_resched();
 	}
 }
 
@@ -903,7 +951,8 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 		for (i = 0; i < z->n_units; i++)
 			kvfree(z->units[i].data);
 		kvfree(z->cbuf);
-		kvfree(z->cwin);
+		for (i = 0; i < VDISK_CWINS; i++)
+			kvfree(z->win[i].buf);
 		kvfree(z->zws);
 		kvfree(z->zstd_ws);
 	}
@@ -921,7 +970,7 @@ static void vdisk_free_compression(struct vdisk_c *vc)
 static int vdisk_alloc_compression(struct vdisk_c *vc)
 {
 	size_t fixed = vdisk_inflate_workspace_size() + vc->zstd_ws_size +
-		       vc->cbuf_bytes + VDISK_CWIN_BYTES;
+		       vc->cbuf_bytes + VDISK_CWINS * VDISK_CWIN_BYTES;
 	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1,
 				    VDISK_MAX_INFLATERS);
 	struct vdisk_inflater *z;
@@ -943,7 +992,10 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 	for (z = vc->inflaters; z < vc->inflaters + n; z++) {
 		z->vc = vc;
 		INIT_WORK(&z->work, vdisk_inflate_work);
-		init_completion(&z->ext_done);
+		for (i = 0; i < VDISK_CWINS; i++) {
+			init_completion(&z->win[i].done);
+			bio_list_init(&z->win[i].bios);
+		}
 		spin_lock_init(&z->lock);
 		bio_list_init(&z->bios);
 		z->n_units = clamp_t(size_t, room / vc->unit_bytes, 1, VDISK_UNIT_CACHE_MAX);

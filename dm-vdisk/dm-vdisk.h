@@ -72,17 +72,19 @@ struct vdisk_unit {
 /*
  * What a device's inflaters may hold together: buffers, workspaces and
  * decompressed units, whatever the unit size and CPU count.  One inflater
- * with one unit always fits (a 2 MiB unit needs about 6.8 MiB).
+ * with one unit always fits (a 2 MiB unit needs about 7.3 MiB).
  */
 #define VDISK_INFLATE_MAX_BYTES	(16U << 20)
 
 /*
  * The compressed data a batch of bios needs is read at once, into a window
- * of this size per inflater: adjacent units in one read, scattered ones in
- * reads that are all in flight together.
+ * of this size: adjacent units in one read, scattered ones in reads that
+ * are all in flight together.  Each inflater has two windows, so that the
+ * next batch is read while the last one is inflated.
  */
 #define VDISK_CWIN_BYTES	(512U << 10)
 #define VDISK_CWIN_EXTENTS	32
+#define VDISK_CWINS		2
 /* Sectors read first where the data says its length (a VMDK grain marker). */
 #define VDISK_CDATA_FIRST	8
 /* An extent grows over a hole this small (a unit stored as zeros, say). */
@@ -90,13 +92,25 @@ struct vdisk_unit {
 /* Runs of units that go to the same inflater: sequential reads come in runs. */
 #define VDISK_INFLATE_RUN_BYTES	(512U << 10)
 
-/* A range of the image read into an inflater's window. */
+struct vdisk_cwin;
+
+/* A range of the image read into a window. */
 struct vdisk_cext {
-	struct vdisk_inflater *z;
+	struct vdisk_cwin *w;
 	sector_t sector;
 	unsigned int sectors;
 	unsigned int off;		/* where in the window */
 	int err;
+};
+
+/* A window of compressed data, and the bios served from it once read. */
+struct vdisk_cwin {
+	void *buf;			/* VDISK_CWIN_BYTES, vmalloc */
+	unsigned int n_ext;		/* extents it holds now */
+	struct vdisk_cext ext[VDISK_CWIN_EXTENTS];
+	struct bio_list bios;
+	atomic_t pending;		/* extents being read, plus one */
+	struct completion done;
 };
 
 /*
@@ -112,11 +126,8 @@ struct vdisk_inflater {
 	struct bio_list bios;		/* each carries its mapping (per-bio data) */
 	bool ready;			/* buffers allocated (at its first unit) */
 	void *cbuf;			/* room for one compressed unit */
-	void *cwin;			/* VDISK_CWIN_BYTES of compressed data */
-	unsigned int n_ext;		/* extents the window holds now */
-	struct vdisk_cext ext[VDISK_CWIN_EXTENTS];
-	atomic_t ext_pending;
-	struct completion ext_done;
+	struct vdisk_cwin win[VDISK_CWINS];
+	struct vdisk_cwin *cur;		/* the window being served, or NULL */
 	void *zws;			/* inflate workspace */
 	void *zstd_ws;			/* zstd workspace, if the format wants it */
 	unsigned int n_units, next_unit;
