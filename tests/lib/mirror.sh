@@ -1,15 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Print the URL of the Debian archive this machine's apt uses: the first
-# URI that serves the host's own release (deb822 .sources files first, then
-# one-line sources.list files).  Never a host name written down here.
-# Source it for debian_mirror(), or run it.
+# URI that serves SUITE, by default the host's own release (deb822 .sources
+# files first, then one-line sources.list files).  Never a host name
+# written down here.  Source it for debian_mirror [SUITE], or run it.
 
 debian_mirror()
 {
-	local suite f
+	local suite=${1:-} f
 
-	suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$suite" ] || suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	[ -n "$suite" ] || return 1
 	{
 		for f in /etc/apt/sources.list.d/*.sources; do
@@ -30,5 +30,5 @@ debian_mirror()
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	debian_mirror
+	debian_mirror "$@"
 fi

@@ -17,20 +17,9 @@ if [ -f "$CACHE/$key/done" ]; then
 	exit 0
 fi
 
-# The mirror this machine's apt uses (deb822 .sources or one-line lists):
-# never a host name written down here.
-mirror()
-{
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '/^URIs:/ { u = $2 } /^Suites:/ && / bookworm( |$)/ { print u; exit }' "$f"
-	done
-	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-		sed 's/\[[^]]*\]//' | awk '$1 == "deb" && $3 == "bookworm" { print $2 }'
-}
-url=$(mirror | head -n 1)
-[ -n "$url" ] || { echo "stock-root: no bookworm mirror in the apt sources" >&2; exit 1; }
+# The mirror this machine's apt uses: never a host name written down here.
+. "$(dirname "${BASH_SOURCE[0]}")/mirror.sh"
+url=$(debian_mirror bookworm)
 
 # The download and unpacking take long: a failure after them does not
 # start over.
