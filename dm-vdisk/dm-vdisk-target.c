@@ -642,7 +642,6 @@ static void vdisk_cwin_serve(struct vdisk_c *vc, struct vdisk_inflater *z,
 	while ((bio = bio_list_pop(&w->bios)))
 		vdisk_serve_compressed(vc, z, bio);
 	z->cur = NULL;
-	w->n_ext = 0;
 }
 
 /*
