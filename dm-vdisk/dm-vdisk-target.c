@@ -488,21 +488,33 @@ static void vdisk_serve_compressed(struct vdisk_c *vc, struct vdisk_inflater *z,
 }
 
 /*
- * The sectors a unit's compressed data most likely takes: the length where
- * the format stores it, else (VMDK's grain marker says it) a unit and a
- * sector, as deflate seldom grows data by more, and at least what is read
- * first, but no more than the window (a large grain that deflated badly
- * is read again as it is served).
+ * @z's last unit took @sectors of compressed data, which the format found
+ * out as it read it (a VMDK grain's marker): vdisk_cdata_guess() learns
+ * from it.
  */
-static unsigned int vdisk_cdata_guess(const struct vdisk_c *vc,
+void vdisk_cdata_seen(struct vdisk_inflater *z, unsigned int sectors)
+{
+	z->cdata_guess = max(sectors << SECTOR_SHIFT,
+			     z->cdata_guess - z->cdata_guess / VDISK_CDATA_DECAY);
+}
+
+/*
+ * The sectors a unit's compressed data most likely takes: the length where
+ * the format stores it, else an eighth more than about the largest of @z's
+ * last units (at first a unit and a sector, as deflate seldom grows data
+ * by more), at least what is read first and no more than the window.  A
+ * unit larger than the guess is read again as it is served.
+ */
+static unsigned int vdisk_cdata_guess(const struct vdisk_inflater *z,
 				      const struct vdisk_mapping *m)
 {
 	u64 bytes = (u64)m->skip + m->clen;
 
 	if (m->clen)
 		return DIV_ROUND_UP_ULL(bytes, SECTOR_SIZE);
-	bytes = max_t(u32, vc->unit_bytes + SECTOR_SIZE, VDISK_CDATA_FIRST << SECTOR_SHIFT);
-	return min_t(u64, bytes, VDISK_CWIN_BYTES) >> SECTOR_SHIFT;
+	bytes = clamp_t(u64, z->cdata_guess + z->cdata_guess / 8,
+			VDISK_CDATA_FIRST << SECTOR_SHIFT, VDISK_CWIN_BYTES);
+	return DIV_ROUND_UP_ULL(bytes, SECTOR_SIZE);
 }
 
 /* Whether @bio's data needs no read: its unit is decompressed far enough. */
@@ -544,7 +556,7 @@ static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
 		}
 		if (s >= vc->dev_sectors)
 			goto take;
-		n = min_t(u64, vdisk_cdata_guess(vc, m), vc->dev_sectors - s);
+		n = min_t(u64, vdisk_cdata_guess(z, m), vc->dev_sectors - s);
 		if (n > VDISK_CWIN_BYTES >> SECTOR_SHIFT)
 			goto take;	/* a large unit: read as it is served */
 		if (busy && vdisk_cwin_at(busy, s, n)) {
@@ -998,6 +1010,7 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 		spin_lock_init(&z->lock);
 		bio_list_init(&z->bios);
 		z->n_units = clamp_t(size_t, room / vc->unit_bytes, 1, VDISK_UNIT_CACHE_MAX);
+		z->cdata_guess = vc->unit_bytes + SECTOR_SIZE;
 		for (i = 0; i < z->n_units; i++)
 			z->units[i].key = U64_MAX;
 	}

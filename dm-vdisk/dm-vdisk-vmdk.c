@@ -108,6 +108,7 @@ static long vmdk_decompress(struct vdisk_c *vc, struct vdisk_inflater *z,
 		return r;
 	}
 	need = DIV_ROUND_UP(VMDK4_GRAIN_MARKER_SIZE + len, SECTOR_SIZE);
+	vdisk_cdata_seen(z, need);
 	if (need > first) {
 		p = vdisk_cdata(vc, z, m->sector, need);
 		if (IS_ERR(p))

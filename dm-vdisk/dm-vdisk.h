@@ -87,6 +87,12 @@ struct vdisk_unit {
 #define VDISK_CWINS		2
 /* Sectors read first where the data says its length (a VMDK grain marker). */
 #define VDISK_CDATA_FIRST	8
+/*
+ * Where it does not say it before it is read, a batch reads about the
+ * largest length of the last units; the guess shrinks by this fraction
+ * with each unit, so one large unit does not set it for good.
+ */
+#define VDISK_CDATA_DECAY	128
 /* An extent grows over a hole this small (a unit stored as zeros, say). */
 #define VDISK_CWIN_GAP		16
 /* Runs of units that go to the same inflater: sequential reads come in runs. */
@@ -128,6 +134,7 @@ struct vdisk_inflater {
 	void *cbuf;			/* room for one compressed unit */
 	struct vdisk_cwin win[VDISK_CWINS];
 	struct vdisk_cwin *cur;		/* the window being served, or NULL */
+	u32 cdata_guess;		/* bytes, vdisk_cdata_guess() */
 	void *zws;			/* inflate workspace */
 	void *zstd_ws;			/* zstd workspace, if the format wants it */
 	unsigned int n_units, next_unit;
@@ -261,6 +268,7 @@ int vdisk_read_data(struct vdisk_c *vc, sector_t sector, void *buf,
 		    unsigned int sectors);
 const void *vdisk_cdata(struct vdisk_c *vc, struct vdisk_inflater *z,
 			sector_t sector, unsigned int sectors);
+void vdisk_cdata_seen(struct vdisk_inflater *z, unsigned int sectors);
 int vdisk_meta_read(struct vdisk_c *vc, u64 pos, void *buf, unsigned int len,
 		    enum vdisk_wait wait);
 
