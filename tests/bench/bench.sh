@@ -61,11 +61,14 @@ for g in 1 64; do
 	for i in $(seq 0 63); do cmds+=(-c "write -q -P 7 $((i * g * 16))M 64k"); done
 	qemu-io "${cmds[@]}" "$D/sparse$g.qcow2" >/dev/null
 done
+# The control: the raw disk again, as a file of its own (see guest.sh).
+cp "$D/disk.raw" "$D/ctl.raw"
 cp tests/bench/guest.sh "$D/run"
 cp tests/bench/inflate-rate "$D/"
 printf 'ROUNDS=%s\nSECS=%s\n' "$ROUNDS" "$SECS" >"$D/params"
 # BENCH_IMAGES="IMAGE:FORMAT ... [-- IMAGE:FORMAT ...]": only those (the
-# ones after -- without qemu-nbd or FUSE peers), e.g. "gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx".
+# ones after -- without qemu-nbd or FUSE peers), e.g. "gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx";
+# "ctl.raw:raw" is the control.
 [ -z "${BENCH_IMAGES:-}" ] || printf "IMAGES='%s'\n" "$BENCH_IMAGES" >>"$D/params"
 # BENCH_PERF=1: a perf profile of each device's cold runs after the rounds.
 perf=

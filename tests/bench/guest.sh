@@ -6,22 +6,42 @@
 cd /data
 . ./params
 set -e
-# The floor's loop device is set up as vdisk sets up its own (read-only,
-# direct I/O), with util-linux's losetup: busybox's has no --direct-io.
-loop=$(/usr/sbin/losetup -r --direct-io=on -f --show disk.raw)
-echo "0 $(blockdev --getsz "$loop") linear $loop 0" | dmsetup create --readonly floor
-[ -b /dev/mapper/floor ] || dmsetup mknodes floor
+# linear NAME FILE: dm-linear over FILE's loop device, set up as vdisk sets
+# up its own (read-only, direct I/O), with util-linux's losetup: busybox's
+# has no --direct-io.
+linear()
+{
+	lo=$(/usr/sbin/losetup -r --direct-io=on -f --show "$2")
+	echo "0 $(blockdev --getsz "$lo") linear $lo 0" | dmsetup create --readonly "$1" >&2
+	[ -b "/dev/mapper/$1" ] || dmsetup mknodes "$1"
+	echo "/dev/mapper/$1"
+}
+linear floor disk.raw >/dev/null
 # IMAGE:FORMAT of each device; those after "--" have no qemu-nbd run.
-# BENCH_IMAGES (in params) measures only those.
-images=${IMAGES:-"disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx disk.vhd:vpc
-	disk.vdi:vdi disk.qed:qed disk.hdd:parallels stream.vmdk:vmdk comp.qcow2:qcow2
-	big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"}
+# BENCH_IMAGES (in params) measures only those.  The control, ctl.raw (the
+# floor's disk again, in its own file), is mapped as the floor is, but
+# measured where a dm-vdisk device is: its ratio to the floor is what
+# this run reads for a device no slower than the floor, and its ratio to
+# qemu-nbd, serving the same raw file, the most any format can read there.
+images=${IMAGES:-"ctl.raw:raw disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx
+	disk.vhd:vpc disk.vdi:vdi disk.qed:qed disk.hdd:parallels stream.vmdk:vmdk
+	comp.qcow2:qcow2 big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"}
 vdevs=
 for img in $images; do
 	[ "$img" = -- ] && continue
 	name=v-$(echo "${img%:*}" | tr . -)
-	vdevs="$vdevs $(vdisk create "$name" "${img%:*}")"
+	if [ "${img#*:}" = raw ]; then
+		vdevs="$vdevs $(linear "$name" "${img%:*}")"
+	else
+		vdevs="$vdevs $(vdisk create "$name" "${img%:*}")"
+	fi
 done
+# isvdisk DEV: DEV is a dm-vdisk device (not the floor or the control).
+isvdisk()
+{
+	case $1 in /dev/mapper/v-ctl-raw) return 1 ;; /dev/mapper/v-*) return 0 ;; esac
+	return 1
+}
 devs="/dev/mapper/floor $vdevs"
 mkdir -p /var/lock	# qemu-nbd -c keeps its socket there
 : >/tmp/nbd
@@ -135,7 +155,7 @@ inflate_rate
 for d in $devs; do dd if="$d" of=/dev/null bs=1M 2>/dev/null; done
 # What each target keeps for itself (the INFO status' last field).
 for d in $devs; do
-	case $d in /dev/mapper/v-*) ;; *) continue ;; esac
+	isvdisk "$d" || continue
 	echo "MEM ${d#/dev/mapper/} target_bytes $(dmsetup status "${d#/dev/mapper/}" | awk '{ print $9 }')"
 done
 # Each vdisk device runs between two runs of the floor and just before
@@ -195,7 +215,7 @@ inflate_rate
 # that took most of the rest.
 if [ -n "${PERF:-}" ]; then
 	for d in $order; do
-		case $d in /dev/mapper/*) ;; *) continue ;; esac
+		[ "$d" = /dev/mapper/floor ] || isvdisk "$d" || continue
 		case " ${seen:-} " in *" $d "*) continue ;; esac
 		seen="${seen:-} $d"
 		for load in "read 1M 8 cold-seq-1M-qd8" "randread 4k 32 cold-rand-4k-qd32"; do
@@ -224,13 +244,13 @@ if [ -n "${PERF:-}" ]; then
 fi
 # For the record: hits, misses, deferred bios, errors, memory.
 for d in $devs; do
-	case $d in /dev/mapper/v-*) echo "STATUS ${d#/dev/mapper/} $(dmsetup status "${d#/dev/mapper/}")" ;; esac
+	isvdisk "$d" && echo "STATUS ${d#/dev/mapper/} $(dmsetup status "${d#/dev/mapper/}")"
 done
 
 # Memory: dm-bufio's cache and the target's own memory with sparse images
 # of two sizes, after reading the 64 places bench.sh wrote.
 for d in $devs; do
-	case $d in /dev/mapper/v-*) vdisk remove "${d#/dev/mapper/}" ;; esac
+	isvdisk "$d" && vdisk remove "${d#/dev/mapper/}"
 done
 echo "MEM module cache_mb $(cat /sys/module/dm_vdisk/parameters/cache_mb)"
 for g in 1 64; do

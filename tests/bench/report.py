@@ -33,7 +33,7 @@ for line in open(sys.argv[1]):
         mem.setdefault(f[1], {}).update(zip(f[2::2], f[3::2]))
 
 names = {"/dev/mapper/floor": "floor (dm-linear, raw)"}
-fmts = ["disk-vmdk", "disk-qcow2", "disk-vhdx", "disk-vhd", "disk-vdi", "disk-qed",
+fmts = ["ctl-raw", "disk-vmdk", "disk-qcow2", "disk-vhdx", "disk-vhd", "disk-vdi", "disk-qed",
         "disk-hdd", "stream-vmdk", "comp-qcow2", "big-qcow2", "gen-clean-vhdx",
         "gen-log-vhdx"]
 for fmt in fmts:
@@ -43,6 +43,12 @@ for fmt in fmts:
         names[dev] = f"qemu-nbd {fmt}"
     for dev in (d for d, f in fuse.items() if f[0] == fmt):
         names[dev] = f"{fuse[dev][1]} {fmt}"
+# The control (guest.sh): dm-linear over the raw disk again, measured in a
+# dm-vdisk device's place, and qemu-nbd serving that raw file.
+CONTROL = "/dev/mapper/v-ctl-raw"
+names[CONTROL] = "control (dm-linear, raw)"
+for dev in (d for d, f in nbd.items() if f == "ctl-raw"):
+    names[dev] = "qemu-nbd raw"
 loads = ["seq-1M-qd8", "rand-4k-qd32", "rand-4k-qd1", "cold-rand-4k-qd32",
          "cold-seq-1M-qd8"]
 
@@ -123,10 +129,12 @@ def ratio_table(ratios):
         for label in ("floor", "qemu-nbd", "FUSE"):
             if not any(ratios[(fmt, label, l)] for l in loads):
                 continue  # not measured in this run (BENCH_IMAGES)
-            print("%-26s" % f"{fmt}/{label}" +
+            print("%-26s" % f"{'control' if fmt == 'ctl-raw' else fmt}/{label}" +
                   "".join("%20s" % cell(ratios[(fmt, label, l)]) for l in loads))
     print("(medians of the rounds' ratios, with their range; FUSE: the best"
-          " FUSE peer)")
+          " FUSE peer;\n control: dm-linear measured in a vdisk device's place, so"
+          " control/floor is\n what this run reads for a device as fast as the"
+          " floor, control/qemu-nbd the most\n a format can read over qemu-nbd)")
 
 
 ratio_table(ratios)
