@@ -28,6 +28,19 @@ static bool inflate_done(enum vdisk_deflate_kind kind, bool part, int ret,
 	       (ret == Z_OK || ret == Z_BUF_ERROR);
 }
 
+/*
+ * A unit is inflated in one call, in which a match may reach back over all
+ * of the call's output whatever the window; the window only sizes what
+ * zlib copies aside when a call stops before the stream's end (a unit read
+ * in part), for a next call that never comes.  QCOW's raw deflate is
+ * written and read by qemu with a 4 KiB window; a zlib header names its
+ * own window, which must fit.
+ */
+static int inflate_wbits(enum vdisk_deflate_kind kind)
+{
+	return kind == VDISK_ZLIB ? MAX_WBITS : -12;
+}
+
 #ifdef __KERNEL__
 
 size_t vdisk_zstd_workspace_size(void)
@@ -61,7 +74,7 @@ static long do_inflate(void *workspace, enum vdisk_deflate_kind kind,
 	long r = -EIO;
 	int ret;
 
-	if (zlib_inflateInit2(&s, kind == VDISK_ZLIB ? MAX_WBITS : -MAX_WBITS) != Z_OK)
+	if (zlib_inflateInit2(&s, inflate_wbits(kind)) != Z_OK)
 		return -EIO;
 	s.next_in = src;
 	s.avail_in = slen;
@@ -107,7 +120,7 @@ static long do_inflate(void *workspace, enum vdisk_deflate_kind kind,
 	int ret;
 
 	memset(&s, 0, sizeof(s));
-	if (inflateInit2(&s, kind == VDISK_ZLIB ? MAX_WBITS : -MAX_WBITS) != Z_OK)
+	if (inflateInit2(&s, inflate_wbits(kind)) != Z_OK)
 		return -EIO;
 	s.next_in = (unsigned char *)src;
 	s.avail_in = (unsigned int)slen;

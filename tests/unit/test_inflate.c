@@ -66,5 +66,24 @@ int main(void)
 	tap_ok(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)) !=
 	       (long)sizeof(out) || memcmp(src, out, sizeof(out)),
 	       "corrupt raw deflate does not pass for the original");
+
+	/*
+	 * Matches 20000 bytes back, past the 4 KiB window QCOW streams are
+	 * opened with: a unit is inflated in one call, which reaches them.
+	 */
+	for (i = 0, n = 1; i < 20000; i++) {
+		n = n * 1103515245 + 12345;
+		src[i] = (unsigned char)(n >> 16);
+	}
+	for (; i < sizeof(src); i++)
+		src[i] = src[i - 20000];
+	n = pack(-15);
+	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)),
+	       sizeof(out), "raw deflate with a 32 KiB window inflates whole");
+	tap_ok(!memcmp(src, out, sizeof(out)), "... to the original");
+	memset(out, 0, sizeof(out));
+	tap_is(vdisk_inflate_part(NULL, VDISK_RAW_DEFLATE, packed, n, out, 30000),
+	       30000, "and in part");
+	tap_ok(!memcmp(src, out, 30000), "... to the original's first bytes");
 	return tap_done();
 }
