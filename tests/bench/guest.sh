@@ -26,20 +26,23 @@ linear floor disk.raw >/dev/null
 images=${IMAGES:-"ctl.raw:raw disk.vmdk:vmdk disk.qcow2:qcow2 disk.vhdx:vhdx
 	disk.vhd:vpc disk.vdi:vdi disk.qed:qed disk.hdd:parallels stream.vmdk:vmdk
 	comp.qcow2:qcow2 big.qcow2:qcow2 gen-clean.vhdx:vhdx -- gen-log.vhdx:vhdx"}
-vdevs=
+vdevs= lins=
 for img in $images; do
 	[ "$img" = -- ] && continue
 	name=v-$(echo "${img%:*}" | tr . -)
 	if [ "${img#*:}" = raw ]; then
+		lins="$lins /dev/mapper/$name"
 		vdevs="$vdevs $(linear "$name" "${img%:*}")"
 	else
 		vdevs="$vdevs $(vdisk create "$name" "${img%:*}")"
 	fi
 done
-# isvdisk DEV: DEV is a dm-vdisk device (not the floor or the control).
+# isvdisk DEV: DEV is a dm-vdisk device (not the floor or a raw image's
+# dm-linear, as the control is).
 isvdisk()
 {
-	case $1 in /dev/mapper/v-ctl-raw) return 1 ;; /dev/mapper/v-*) return 0 ;; esac
+	case " $lins " in *" $1 "*) return 1 ;; esac
+	case $1 in /dev/mapper/v-*) return 0 ;; esac
 	return 1
 }
 devs="/dev/mapper/floor $vdevs"
