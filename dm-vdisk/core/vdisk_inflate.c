@@ -8,6 +8,7 @@
 
 #ifdef __KERNEL__
 #include <linux/zlib.h>
+#include <linux/zutil.h>	/* zlib_adler32() */
 #include <linux/zstd.h>
 #else
 #include <zlib.h>
@@ -15,30 +16,25 @@
 #endif
 
 /*
- * A zlib-wrapped stream (VMDK) must end where the data says.  For raw
- * deflate (QCOW) a full output buffer is enough, as for qemu: the
- * compressed length it records may stop short of the stream's end marker.
+ * Every unit is inflated by one call on a fresh stream, in which a match
+ * may reach back over all of the call's output whatever the window.  The
+ * window only sizes what zlib copies aside at the end of each call (the
+ * kernel's zlib does so even at the stream's end) for a next call that
+ * never comes, so streams are opened as raw deflate with the smallest
+ * window, and a zlib wrapper, whose header names a window of its own, is
+ * read here.
  */
-static bool inflate_done(enum vdisk_deflate_kind kind, bool part, int ret,
-			 unsigned int avail_out)
-{
-	if (ret == Z_STREAM_END)
-		return true;
-	return (part || kind == VDISK_RAW_DEFLATE) && !avail_out &&
-	       (ret == Z_OK || ret == Z_BUF_ERROR);
-}
+#define INFLATE_WBITS	(-8)
 
-/*
- * A unit is inflated in one call, in which a match may reach back over all
- * of the call's output whatever the window; the window only sizes what
- * zlib copies aside when a call stops before the stream's end (a unit read
- * in part), for a next call that never comes.  QCOW's raw deflate is
- * written and read by qemu with a 4 KiB window; a zlib header names its
- * own window, which must fit.
- */
-static int inflate_wbits(enum vdisk_deflate_kind kind)
+/* RFC 1950: a two-byte header, the deflate data, an adler32 of the output. */
+#define ZLIB_HEAD	2
+#define ZLIB_TAIL	4
+
+static bool zlib_head_ok(const u8 *p, size_t len)
 {
-	return kind == VDISK_ZLIB ? MAX_WBITS : -12;
+	return len >= ZLIB_HEAD && (p[0] & 0x0f) == Z_DEFLATED &&
+	       (p[0] >> 4) <= MAX_WBITS - 8 && !(p[1] & 0x20) &&
+	       ((p[0] << 8) | p[1]) % 31 == 0;
 }
 
 #ifdef __KERNEL__
@@ -66,25 +62,29 @@ size_t vdisk_inflate_workspace_size(void)
 	return zlib_inflate_workspacesize();
 }
 
-static long do_inflate(void *workspace, enum vdisk_deflate_kind kind,
-		       bool part, const void *src, size_t slen, void *dst,
-		       size_t dlen)
+static u32 inflate_adler32(const void *buf, size_t len)
+{
+	return zlib_adler32(1, buf, len);
+}
+
+/* One call of raw inflate: zlib's code, and the bytes read and written. */
+static int raw_inflate(void *workspace, const void *src, size_t slen,
+		       void *dst, size_t dlen, size_t *used, size_t *made)
 {
 	z_stream s = { .workspace = workspace };
-	long r = -EIO;
 	int ret;
 
-	if (zlib_inflateInit2(&s, inflate_wbits(kind)) != Z_OK)
-		return -EIO;
+	if (zlib_inflateInit2(&s, INFLATE_WBITS) != Z_OK)
+		return Z_STREAM_ERROR;
 	s.next_in = src;
 	s.avail_in = slen;
 	s.next_out = dst;
 	s.avail_out = dlen;
 	ret = zlib_inflate(&s, Z_FINISH);
-	if (inflate_done(kind, part, ret, s.avail_out))
-		r = (long)s.total_out;
+	*used = slen - s.avail_in;
+	*made = dlen - s.avail_out;
 	zlib_inflateEnd(&s);
-	return r;
+	return ret;
 }
 
 #else
@@ -111,29 +111,66 @@ size_t vdisk_inflate_workspace_size(void)
 	return 0;
 }
 
-static long do_inflate(void *workspace, enum vdisk_deflate_kind kind,
-		       bool part, const void *src, size_t slen, void *dst,
-		       size_t dlen)
+static u32 inflate_adler32(const void *buf, size_t len)
+{
+	return (u32)adler32(1, buf, (unsigned int)len);
+}
+
+static int raw_inflate(void *workspace, const void *src, size_t slen,
+		       void *dst, size_t dlen, size_t *used, size_t *made)
 {
 	z_stream s;
-	long r = -EIO;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
-	if (inflateInit2(&s, inflate_wbits(kind)) != Z_OK)
-		return -EIO;
+	if (inflateInit2(&s, INFLATE_WBITS) != Z_OK)
+		return Z_STREAM_ERROR;
 	s.next_in = (unsigned char *)src;
 	s.avail_in = (unsigned int)slen;
 	s.next_out = dst;
 	s.avail_out = (unsigned int)dlen;
 	ret = inflate(&s, Z_FINISH);
-	if (inflate_done(kind, part, ret, s.avail_out))
-		r = (long)s.total_out;
+	*used = slen - s.avail_in;
+	*made = dlen - s.avail_out;
 	inflateEnd(&s);
-	return r;
+	return ret;
 }
 
 #endif /* __KERNEL__ */
+
+/*
+ * A zlib-wrapped stream (VMDK) must end where the data says, with its
+ * checksum.  For raw deflate (QCOW) a full output buffer is enough, as for
+ * qemu: the compressed length it records may stop short of the stream's
+ * end marker.
+ */
+static long do_inflate(void *workspace, enum vdisk_deflate_kind kind,
+		       bool part, const u8 *src, size_t slen, void *dst,
+		       size_t dlen)
+{
+	bool wrapped = kind == VDISK_ZLIB;
+	size_t used, made;
+	int ret;
+
+	if (wrapped) {
+		if (!zlib_head_ok(src, slen))
+			return -EIO;
+		src += ZLIB_HEAD;
+		slen -= ZLIB_HEAD;
+	}
+	ret = raw_inflate(workspace, src, slen, dst, dlen, &used, &made);
+	if (ret == Z_STREAM_END) {
+		if (wrapped && (slen - used < ZLIB_TAIL ||
+				get_unaligned_be32(src + used) !=
+				inflate_adler32(dst, made)))
+			return -EIO;
+		return (long)made;
+	}
+	if ((part || !wrapped) && made == dlen &&
+	    (ret == Z_OK || ret == Z_BUF_ERROR))
+		return (long)made;
+	return -EIO;
+}
 
 long vdisk_inflate(void *workspace, enum vdisk_deflate_kind kind,
 		   const void *src, size_t slen, void *dst, size_t dlen)

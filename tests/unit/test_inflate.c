@@ -22,6 +22,12 @@ static size_t pack(int window_bits)
 	return s.total_out;
 }
 
+/* The FCHECK bits that make a zlib header's two bytes a multiple of 31. */
+static unsigned char zlib_check(unsigned char cmf, unsigned char flg)
+{
+	return (unsigned char)(flg + (31 - (cmf * 256 + flg) % 31) % 31);
+}
+
 int main(void)
 {
 	size_t i, n;
@@ -51,6 +57,33 @@ int main(void)
 	       sizeof(src), "part past the stream's end: what the stream holds");
 	tap_is(vdisk_inflate_part(NULL, VDISK_ZLIB, packed, 16, out, 12288), -EIO,
 	       "part of a stream cut before the bytes wanted fails");
+	packed[n - 1] ^= 1;
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)), -EIO,
+	       "a wrong adler32 fails");
+	tap_is(vdisk_inflate_part(NULL, VDISK_ZLIB, packed, n, out, 12288), 12288,
+	       "... but not a part, which never reaches it");
+	packed[n - 1] ^= 1;
+	packed[1] ^= 0x20;	/* FDICT, header check left wrong */
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)), -EIO,
+	       "a zlib header failing its check fails");
+	packed[1] &= 0xe0;
+	packed[1] += zlib_check(packed[0], packed[1]);
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)), -EIO,
+	       "a zlib header asking for a preset dictionary fails");
+	packed[0] = 0x88;	/* a 64 KiB window: none such */
+	packed[1] = zlib_check(packed[0], 0);
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)), -EIO,
+	       "a zlib header naming a window past 32 KiB fails");
+	packed[0] = 0x79;	/* method 9 */
+	packed[1] = zlib_check(packed[0], 0);
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)), -EIO,
+	       "a zlib header naming a method other than deflate fails");
+	packed[0] = 0x78;
+	packed[1] = zlib_check(packed[0], 0x80);
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)),
+	       sizeof(out), "... and any right header passes");
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, 1, out, sizeof(out)), -EIO,
+	       "a stream shorter than its header fails");
 
 	n = pack(-15);
 	tap_is(vdisk_inflate(NULL, VDISK_RAW_DEFLATE, packed, n, out, sizeof(out)),
@@ -68,7 +101,7 @@ int main(void)
 	       "corrupt raw deflate does not pass for the original");
 
 	/*
-	 * Matches 20000 bytes back, past the 4 KiB window QCOW streams are
+	 * Matches 20000 bytes back, past the smallest window streams are
 	 * opened with: a unit is inflated in one call, which reaches them.
 	 */
 	for (i = 0, n = 1; i < 20000; i++) {
@@ -83,6 +116,14 @@ int main(void)
 	tap_ok(!memcmp(src, out, sizeof(out)), "... to the original");
 	memset(out, 0, sizeof(out));
 	tap_is(vdisk_inflate_part(NULL, VDISK_RAW_DEFLATE, packed, n, out, 30000),
+	       30000, "and in part");
+	tap_ok(!memcmp(src, out, 30000), "... to the original's first bytes");
+	n = pack(15);
+	tap_is(vdisk_inflate(NULL, VDISK_ZLIB, packed, n, out, sizeof(out)),
+	       sizeof(out), "zlib-wrapped, matches 20000 bytes back: whole");
+	tap_ok(!memcmp(src, out, sizeof(out)), "... to the original");
+	memset(out, 0, sizeof(out));
+	tap_is(vdisk_inflate_part(NULL, VDISK_ZLIB, packed, n, out, 30000),
 	       30000, "and in part");
 	tap_ok(!memcmp(src, out, 30000), "... to the original's first bytes");
 	return tap_done();
