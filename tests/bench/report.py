@@ -175,7 +175,8 @@ if inflate:
               " reader\n of compressed units gets when it reads about a unit each time)"
               % med(FLOOR, "rand-64k-qd32"))
 if cpu:
-    print("\nCPU seconds per GiB read (whole guest: all CPUs' busy time over the run)")
+    print("\nCPU seconds per GiB read (whole guest: all CPUs' busy time, from the run's"
+          " first read to half a second before its end)")
     print("%-26s" % "device" + "".join("%20s" % l for l in loads))
     for dev, name in names.items():
         if not any(cpu.get((dev, l)) for l in loads):
