@@ -131,7 +131,10 @@ busy()
 # second less than the run, which leaves its end out too.
 fio_start()
 {
-	st=/sys/block/$(basename "$(readlink -f "$1")")/stat
+	# By number: /dev/mapper's nodes here are no links to dm-N.
+	mm=$(stat -L -c '%t %T' "$1") &&
+		st=/sys/dev/block/$((0x${mm% *})):$((0x${mm#* }))/stat &&
+		[ -r "$st" ] || { echo "# no statistics for $1" >&2; return 1; }
 	r0=$(awk '{ print $3 }' "$st")
 	fdev=$1 rw=$2 bs=$3 qd=$4
 	shift 4
@@ -152,7 +155,8 @@ WIN=$(awk -v s="$SECS" 'BEGIN { print (s > 1 ? s - 0.5 : s / 2) }')
 run()
 {
 	case " $nodio " in *" $1 "*) echo 3 >/proc/sys/vm/drop_caches ;; esac
-	fio_start "$1" "$2" "$3" "$4" --output-format=terse --terse-version=3
+	fio_start "$1" "$2" "$3" "$4" --output-format=terse --terse-version=3 ||
+		return
 	c0=$(busy)
 	k0=$(awk '{ print $3 }' "$st")
 	sleep "$WIN"
@@ -250,7 +254,7 @@ if [ -n "${PERF:-}" ]; then
 		for load in "read 1M 8 cold-seq-1M-qd8" "randread 4k 32 cold-rand-4k-qd32"; do
 			set -- $load
 			cold "$d"
-			fio_start "$d" "$1" "$2" "$3"
+			fio_start "$d" "$1" "$2" "$3" || continue
 			perf record -q -e cpu-clock -a -o /tmp/perf.data -- \
 				sleep "$WIN" 2>/dev/null
 			wait "$fio"
