@@ -245,7 +245,7 @@ inflate_rate
 # BENCH_PERF=1: where the guest's CPU time goes while the floor and each
 # dm-vdisk device are read cold, sequentially and at random (perf's
 # cpu-clock: TCG has no PMU): the share of idle time, and the symbols
-# that took most of the rest.
+# that took most of the rest, once fio reads.
 if [ -n "${PERF:-}" ]; then
 	for d in $order; do
 		[ "$d" = /dev/mapper/floor ] || isvdisk "$d" || continue
@@ -254,19 +254,30 @@ if [ -n "${PERF:-}" ]; then
 		for load in "read 1M 8 cold-seq-1M-qd8" "randread 4k 32 cold-rand-4k-qd32"; do
 			set -- $load
 			cold "$d"
-			fio_start "$d" "$1" "$2" "$3" || continue
-			perf record -q -e cpu-clock -a -o /tmp/perf.data -- \
-				sleep "$WIN" 2>/dev/null
+			# perf takes a while to start: fio runs on until it is done.
+			fio_start "$d" "$1" "$2" "$3" --runtime=600 || continue
+			# /proc/stat's CPU times, once perf samples.
+			perf record -q -e cpu-clock -a -o /tmp/perf.data -- sh -c \
+				"head -1 /proc/stat >/tmp/s0; sleep $WIN
+				head -1 /proc/stat >/tmp/s1" 2>/dev/null
+			kill "$fio"
 			wait "$fio"
-			# The idle share, then the busy time's top symbols.
+			stat=$(cat /tmp/s0 /tmp/s1 | awk '{
+				for (i = 2; i <= NF; i++) t[NR] += $i
+				idle[NR] = $5 + $6 }
+				END { print 100 * (idle[2] - idle[1]) / (t[2] - t[1]) }')
+			# The idle share, by /proc/stat and by perf's samples
+			# (which under TCG can see idle time in a busy guest),
+			# then the busy samples' top symbols.
 			perf report -q -i /tmp/perf.data --stdio --sort dso,sym \
 				--percent-limit 0.5 2>/dev/null |
-				awk -v d="$d" -v l="$4" '
+				awk -v d="$d" -v l="$4" -v st="$stat" '
 				$NF ~ /^(native_safe_halt|default_idle|poll_idle|acpi_idle)/ {
 					idle += $1; next }
 				NF >= 4 && n < 14 { p[++n] = $1; s[n] = $2 " " $NF }
 				END {
-					printf "PERF %s %s idle %.1f%%\n", d, l, idle
+					printf "PERF %s %s idle %.1f%% (perf: %.1f%%)\n",
+						d, l, st, idle
 					for (i = 1; i <= n; i++)
 						printf "PERF %s %s %.1f%% of busy %s\n", d, l,
 							100 * p[i] / (100 - idle), s[i]
