@@ -129,13 +129,19 @@ busy()
 # (a good part of a second of one CPU under TCG, for every device alike)
 # is not measured.  WIN is how long the measurement then lasts: half a
 # second less than the run, which leaves its end out too.
+# sectors: what the device fio_start found has read, in sectors.
+sectors()
+{
+	awk '{ print $3 }' "$st"
+}
+
 fio_start()
 {
 	# By number: /dev/mapper's nodes here are no links to dm-N.
 	mm=$(stat -L -c '%t %T' "$1") &&
 		st=/sys/dev/block/$((0x${mm% *})):$((0x${mm#* }))/stat &&
 		[ -r "$st" ] || { echo "# no statistics for $1" >&2; return 1; }
-	r0=$(awk '{ print $3 }' "$st")
+	r0=$(sectors)
 	fdev=$1 rw=$2 bs=$3 qd=$4
 	shift 4
 	fio --name=b --filename="$fdev" --readonly --direct=1 --ioengine=libaio \
@@ -143,7 +149,7 @@ fio_start()
 		--runtime="$SECS" "$@" >/tmp/fio.out 2>/dev/null &
 	fio=$!
 	tries=0
-	while [ "$(awk '{ print $3 }' "$st")" = "$r0" ] && [ $tries -lt 400 ]; do
+	while [ "$(sectors)" = "$r0" ] && [ $tries -lt 400 ]; do
 		sleep 0.05
 		tries=$((tries + 1))
 	done
@@ -158,10 +164,10 @@ run()
 	fio_start "$1" "$2" "$3" "$4" --output-format=terse --terse-version=3 ||
 		return
 	c0=$(busy)
-	k0=$(awk '{ print $3 }' "$st")
+	k0=$(sectors)
 	sleep "$WIN"
 	c1=$(busy)
-	k1=$(awk '{ print $3 }' "$st")
+	k1=$(sectors)
 	wait "$fio"
 	awk -F';' -v d="$1" -v w="$5" -v c=$((c1 - c0)) -v k=$(((k1 - k0) / 2)) '
 		NF > 8 {
@@ -267,8 +273,8 @@ if [ -n "${PERF:-}" ]; then
 				idle[NR] = $5 + $6 }
 				END { print 100 * (idle[2] - idle[1]) / (t[2] - t[1]) }')
 			# The idle share, by /proc/stat and by perf's samples
-			# (which under TCG can see idle time in a busy guest),
-			# then the busy samples' top symbols.
+			# (a check on each other), then the busy samples' top
+			# symbols.
 			perf report -q -i /tmp/perf.data --stdio --sort dso,sym \
 				--percent-limit 0.5 2>/dev/null |
 				awk -v d="$d" -v l="$4" -v st="$stat" '
