@@ -526,20 +526,36 @@ static bool vdisk_unit_ready(struct vdisk_inflater *z, struct bio *bio,
 	return u && u->valid >= (m->offset << SECTOR_SHIFT) + bio->bi_iter.bi_size;
 }
 
+/* @z's window being read (not yet served) that holds [@s, +@n), or NULL. */
+static struct vdisk_cwin *vdisk_cwin_reading(struct vdisk_inflater *z,
+					     sector_t s, unsigned int n)
+{
+	unsigned int i;
+	struct vdisk_cwin *w;
+
+	for (i = 0; i < z->n_read; i++) {
+		w = &z->win[(z->first + i) % VDISK_CWINS];
+		if (vdisk_cwin_at(w, s, n))
+			return w;
+	}
+	return NULL;
+}
+
 /*
- * Move the bios of @bios whose compressed data fits the window @w onto its
- * list, and plan the extents to read for them: a range that starts in or
- * just past the last extent extends it (a sequential reader's units lie
+ * Move the bios of z->todo whose compressed data fits the window @w onto
+ * its list, and plan the extents to read for them: a range that starts in
+ * or just past the last extent extends it (a sequential reader's units lie
  * one after another), any other gets its own.  Bios that need no read are
- * served at once, and those whose data the window @busy (being read, not
- * yet served) holds are served from it.  Those whose data would not fit an
- * empty window go onto @w's list without an extent and read it themselves.
+ * served at once, and those whose data a window being read holds are
+ * served from it.  Those whose data would not fit an empty window go onto
+ * @w's list without an extent and read it themselves.
  */
 static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
-			     struct vdisk_cwin *w, struct bio_list *bios,
-			     struct vdisk_cwin *busy)
+			     struct vdisk_cwin *w)
 {
+	struct bio_list *bios = &z->todo;
 	unsigned int used = 0, n, grow;
+	struct vdisk_cwin *busy;
 	struct vdisk_cext *e;
 	struct bio *bio;
 	sector_t s;
@@ -559,7 +575,8 @@ static void vdisk_cdata_plan(struct vdisk_c *vc, struct vdisk_inflater *z,
 		n = min_t(u64, vdisk_cdata_guess(z, m), vc->dev_sectors - s);
 		if (n > VDISK_CWIN_BYTES >> SECTOR_SHIFT)
 			goto take;	/* a large unit: read as it is served */
-		if (busy && vdisk_cwin_at(busy, s, n)) {
+		busy = vdisk_cwin_reading(z, s, n);
+		if (busy) {
 			bio_list_add(&busy->bios, bio_list_pop(bios));
 			continue;
 		}
@@ -642,6 +659,32 @@ static void vdisk_cdata_read(struct vdisk_c *vc, struct vdisk_cwin *w)
 	blk_finish_plug(&plug);
 }
 
+/*
+ * Start reading the data of @z's queued bios into its free windows, in
+ * turn after those being read.  Taking the queue as it is served, a
+ * steady reader's next bios are on their way while the last are inflated.
+ */
+static void vdisk_cwin_fill(struct vdisk_c *vc, struct vdisk_inflater *z)
+{
+	struct bio_list more;
+	struct vdisk_cwin *w;
+
+	while (z->n_read + !!z->cur < VDISK_CWINS) {
+		if (bio_list_empty(&z->todo)) {
+			vdisk_take(&z->lock, &z->bios, &more);
+			if (bio_list_empty(&more))
+				return;
+			z->todo = more;
+		}
+		w = &z->win[(z->first + z->n_read) % VDISK_CWINS];
+		vdisk_cdata_plan(vc, z, w);
+		if (bio_list_empty(&w->bios))
+			continue;	/* all served without a read */
+		vdisk_cdata_read(vc, w);
+		z->n_read++;
+	}
+}
+
 /* Wait for @w's reads, then serve its bios from it. */
 static void vdisk_cwin_serve(struct vdisk_c *vc, struct vdisk_inflater *z,
 			     struct vdisk_cwin *w)
@@ -651,49 +694,43 @@ static void vdisk_cwin_serve(struct vdisk_c *vc, struct vdisk_inflater *z,
 	if (!atomic_dec_and_test(&w->pending))
 		wait_for_completion_io(&w->done);
 	z->cur = w;
-	while ((bio = bio_list_pop(&w->bios)))
+	while ((bio = bio_list_pop(&w->bios))) {
 		vdisk_serve_compressed(vc, z, bio);
+		vdisk_cwin_fill(vc, z);
+	}
 	z->cur = NULL;
 }
 
 /*
- * Serve @z's bios in rounds, one window each: while a round is inflated,
- * the next one's data is being read into the other window.  Bios queued
- * meanwhile join the rounds, so a steady reader keeps both windows busy.
+ * Serve @z's bios in rounds, one window each, in the order their reads
+ * were started; vdisk_cwin_fill() starts the next rounds' reads as bios
+ * come in, so a steady reader keeps the windows busy.
  */
 static void vdisk_inflate_work(struct work_struct *ws)
 {
 	struct vdisk_inflater *z = container_of(ws, struct vdisk_inflater, work);
 	struct vdisk_c *vc = z->vc;
-	struct vdisk_cwin *busy = NULL, *w;
-	struct bio_list bios, more;
+	struct vdisk_cwin *w;
+	struct bio_list bios;
 	struct bio *bio;
 	int r;
 
-	vdisk_take(&z->lock, &z->bios, &bios);
 	r = z->ready ? 0 : vdisk_inflater_alloc(vc, z);
 	if (r) {
+		vdisk_take(&z->lock, &z->bios, &bios);
 		while ((bio = bio_list_pop(&bios)))
 			vdisk_fail(vc, bio, "allocate decompression buffers", r);
 		return;
 	}
 
 	for (;;) {
-		w = NULL;
-		if (busy && bio_list_empty(&bios)) {
-			vdisk_take(&z->lock, &z->bios, &more);
-			bio_list_merge(&bios, &more);
-		}
-		if (!bio_list_empty(&bios)) {
-			w = busy == &z->win[0] ? &z->win[1] : &z->win[0];
-			vdisk_cdata_plan(vc, z, w, &bios, busy);
-			vdisk_cdata_read(vc, w);
-		}
-		if (busy)
-			vdisk_cwin_serve(vc, z, busy);
-		if (!w)
+		vdisk_cwin_fill(vc, z);
+		if (!z->n_read)
 			break;
-		busy = w;
+		w = &z->win[z->first];
+		z->first = (z->first + 1) % VDISK_CWINS;
+		z->n_read--;
+		vdisk_cwin_serve(vc, z, w);
 		cond_resched();
 	}
 }
@@ -1009,6 +1046,7 @@ static int vdisk_alloc_compression(struct vdisk_c *vc)
 		}
 		spin_lock_init(&z->lock);
 		bio_list_init(&z->bios);
+		bio_list_init(&z->todo);
 		z->n_units = clamp_t(size_t, room / vc->unit_bytes, 1, VDISK_UNIT_CACHE_MAX);
 		z->cdata_guess = vc->unit_bytes + SECTOR_SIZE;
 		for (i = 0; i < z->n_units; i++)

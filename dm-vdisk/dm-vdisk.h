@@ -72,19 +72,20 @@ struct vdisk_unit {
 /*
  * What a device's inflaters may hold together: buffers, workspaces and
  * decompressed units, whatever the unit size and CPU count.  One inflater
- * with one unit always fits (a 2 MiB unit needs about 7.3 MiB).
+ * with one unit always fits (a 2 MiB unit needs about 7.8 MiB).
  */
 #define VDISK_INFLATE_MAX_BYTES	(16U << 20)
 
 /*
  * The compressed data a batch of bios needs is read at once, into a window
  * of this size: adjacent units in one read, scattered ones in reads that
- * are all in flight together.  Each inflater has two windows, so that the
- * next batch is read while the last one is inflated.
+ * are all in flight together.  Each inflater has three windows: while it
+ * inflates one batch, the next is being read, and bios that come in
+ * meanwhile start their reads in the third.
  */
 #define VDISK_CWIN_BYTES	(512U << 10)
 #define VDISK_CWIN_EXTENTS	32
-#define VDISK_CWINS		2
+#define VDISK_CWINS		3
 /* Sectors read first where the data says its length (a VMDK grain marker). */
 #define VDISK_CDATA_FIRST	8
 /*
@@ -130,9 +131,12 @@ struct vdisk_inflater {
 	struct work_struct work;
 	spinlock_t lock;		/* protects bios */
 	struct bio_list bios;		/* each carries its mapping (per-bio data) */
+	/* The rest is the work item's own. */
+	struct bio_list todo;		/* taken from bios, in no window yet */
 	bool ready;			/* buffers allocated (at its first unit) */
 	void *cbuf;			/* room for one compressed unit */
 	struct vdisk_cwin win[VDISK_CWINS];
+	unsigned int first, n_read;	/* win[first] and on: being read, in order */
 	struct vdisk_cwin *cur;		/* the window being served, or NULL */
 	u32 cdata_guess;		/* bytes, vdisk_cdata_guess() */
 	void *zws;			/* inflate workspace */
