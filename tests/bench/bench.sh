@@ -85,8 +85,8 @@ echo "# running the guest ($ROUNDS rounds, ${SECS}s per measurement; about 40 mi
 # The guest keeps time by the TSC, as real machines do.  Linux does not
 # trust it under TCG (no constant_tsc) and falls back to the HPET, whose
 # every read is an emulated device access: that was up to half of the
-# floor's busy time (fio's clock reads, and blk-mq's), and made anything
-# that reads the clock often, qemu-nbd above all, look slower than it is.
+# floor's busy time (fio's clock reads, and blk-mq's), so every ratio
+# measured the emulated clock as much as the reads.
 # TCG's TSC is one counter for all CPUs: 0 warps in 6 million reads passed
 # between the two CPUs of this guest.
 GUEST_APPEND="clocksource=tsc tsc=reliable" \
