@@ -843,15 +843,16 @@ static int vdisk_lookup(struct vdisk_c *vc, sector_t vsec,
 	int r;
 
 	m->run = 0;
+	m->part = false;
 	if (vc->slots && vdisk_slot_get(vc, vsec, m)) {
 		if (wait == VDISK_NOWAIT)
 			vdisk_count(vc, VDISK_STAT_HITS);
 		return 0;
 	}
 	r = vc->fmt->lookup(vc, vsec, wait, m);
-	if (!r && vc->slots && (m->state == VDISK_DATA ||
-				m->state == VDISK_ZERO ||
-				m->state == VDISK_UNALLOCATED))
+	if (!r && vc->slots && !m->part && (m->state == VDISK_DATA ||
+					    m->state == VDISK_ZERO ||
+					    m->state == VDISK_UNALLOCATED))
 		vdisk_slot_put(vc, vsec, m);
 	return r;
 }

@@ -100,8 +100,6 @@ static int vhdx_ctr(struct vdisk_c *vc)
 		goto bad;
 	vc->capacity = v->disk_size >> SECTOR_SHIFT;
 	vc->io_sectors = v->block_size >> SECTOR_SHIFT;
-	/* Sector bitmaps and the log's ranges can map a block apart. */
-	vc->partial_units = v->has_parent || v->ov_n;
 	vc->logical_block_size = v->logical_sector;
 	vc->physical_block_size = v->physical_sector;
 bad:

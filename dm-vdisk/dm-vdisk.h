@@ -193,7 +193,7 @@ struct vdisk_c {
 	unsigned int batch_noted;	/* ring entries the current batch added */
 	sector_t ahead_first, ahead_last;	/* the blocks last read ahead */
 
-	/* A mapping may hold for part of a unit (vdisk_mapping.run): no slots. */
+	/* Any mapping may hold for part of its unit (VHD bitmaps): no slots. */
 	bool partial_units;
 	struct vdisk_slot *slots;	/* decoded units, or NULL */
 	unsigned int slot_mask;

@@ -44,6 +44,8 @@ struct vdisk_mapping {
 	 * the unit's end; else 0.
 	 */
 	u32 run;
+	/* Holds for only part of its unit: not to be kept for the rest of it. */
+	bool part;
 	const u8 *mem;		/* VDISK_MEMORY: the data, or NULL for zeros */
 };
 

@@ -415,6 +415,14 @@ void vhdx_overlay_map(const struct vhdx *v, struct vdisk_mapping *m, u64 run)
 	m->run = (lim - pos) >> VDISK_SECTOR_SHIFT;
 }
 
+/* Whether the log rewrote any of the file's bytes [@pos, @pos + @len). */
+bool vhdx_overlay_in(const struct vhdx *v, u64 pos, u64 len)
+{
+	u32 i = vhdx_overlay_find(v->ov, v->ov_n, pos);
+
+	return i < v->ov_n && v->ov[i].offset < pos + len;
+}
+
 void vhdx_bitmap_run(const struct vhdx *v, u64 word, unsigned int bit,
 		     struct vdisk_mapping *m)
 {

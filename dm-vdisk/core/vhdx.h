@@ -309,13 +309,15 @@ enum vdisk_state vhdx_decode_payload(const struct vhdx *v, u64 entry,
 /* Decode a sector bitmap's BAT entry: VDISK_DATA and its byte position. */
 enum vdisk_state vhdx_decode_bitmap(const struct vhdx *v, u64 entry, u64 *pos);
 void vhdx_overlay_map(const struct vhdx *v, struct vdisk_mapping *m, u64 run);
+bool vhdx_overlay_in(const struct vhdx *v, u64 pos, u64 len);
 /* Sectors from bit @bit of @word on that have its value, as a mapping. */
 void vhdx_bitmap_run(const struct vhdx *v, u64 word, unsigned int bit,
 		     struct vdisk_mapping *m);
 
 /*
  * Map virtual sector @vsec.  In a partially present block the mapping
- * holds for the run of sectors the sector bitmap says are alike (m->run).
+ * holds for the run of sectors the sector bitmap says are alike (m->run),
+ * as in a block whose data the log rewrote in part; those are m->part.
  */
 static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 				    vdisk_read_fn read, void *ctx,
@@ -329,6 +331,7 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 	int r;
 
 	m->run = 0;
+	m->part = false;
 	r = vhdx_read(v, read, ctx, v->bat_offset + vhdx_bat_index(v, block) * 8,
 		      &e, sizeof(e));
 	if (r)
@@ -338,6 +341,7 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 	if (!partial)
 		goto overlay;
 
+	m->part = true;
 	r = vhdx_read(v, read, ctx, v->bat_offset + vhdx_bitmap_index(v, block) * 8,
 		      &e, sizeof(e));
 	if (r)
@@ -352,8 +356,12 @@ static __always_inline int vhdx_map(const struct vhdx *v, u64 vsec,
 		return r;
 	vhdx_bitmap_run(v, le64_to_cpu(e), bit & 63, m);
 overlay:
-	if (unlikely(v->ov_n) && m->state == VDISK_DATA)
+	if (unlikely(v->ov_n) && m->state == VDISK_DATA) {
+		if (!partial)
+			m->part = vhdx_overlay_in(v, (m->sector - off) << VDISK_SECTOR_SHIFT,
+						  1ULL << (v->block_shift + VDISK_SECTOR_SHIFT));
 		vhdx_overlay_map(v, m, m->run ?: (1ULL << v->block_shift) - off);
+	}
 	return 0;
 }
 

@@ -871,6 +871,12 @@ def vhdx_generated():
     os.unlink(path("g-replayed.vhdx"))
     expect("vhdx-gen-dirty", d, "g-dirty.vhdx")
     cases.append(cases[-1].replace("map ", "repair ", 1))
+    # Each block's second 64 KiB before its first: a block the log rewrote
+    # in part (its first page) must not be kept whole from a read past it.
+    data = d.expected()
+    w = [(b * MiB + o, 65536) for b in range(30) for o in (65536, 0)]
+    cases.append("win vhdx-gen-dirty-apart g-dirty.vhdx %d " % len(data) + " ".join(
+        f"{o}:{n}:{hashlib.md5(data[o:o + n]).hexdigest()}" for o, n in w))
     d = vhdxgen.Vhdx(20 * MiB, block_size=MiB, seed=seed + 11)
     fill(d, 15, MiB)
     d.save(path("g-dirty-wrap.vhdx"), log="wrap")

@@ -274,6 +274,10 @@ static void test_log(void)
 	overlay_map(&v, 4 * MiB + 512, 2, VDISK_MEMORY, 2, pages + 512, "inside a page");
 	overlay_map(&v, 4 * MiB + 4096, 64, VDISK_MEMORY, 8, NULL, "data the log zeroed");
 	overlay_map(&v, 4 * MiB + 12288, 64, VDISK_DATA, 64, NULL, "data after the overlay");
+	tap_ok(vhdx_overlay_in(&v, 3 * MiB, MiB + 1) && vhdx_overlay_in(&v, 4 * MiB, MiB) &&
+	       vhdx_overlay_in(&v, 4 * MiB + 12287, 1) && !vhdx_overlay_in(&v, 3 * MiB, MiB) &&
+	       !vhdx_overlay_in(&v, 4 * MiB + 12288, MiB),
+	       "a block the log rewrote in part, and those apart from it");
 
 	/* Damage the head: the sequence ends at 21, whose tail is 6. */
 	logbuf[10 * 4096 + 100] ^= 1;
